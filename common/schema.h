@@ -129,6 +129,73 @@ struct schema_metric {
 #define SCHEMA_MAX_METRICS     65
 #define SCHEMA_TAG_TIME        0  /* index of `time` in schema_tags[] */
 
+/* Tag ids (= index in schema_tags[], = row of §3.1 minus one), for code
+ * that needs one field by name (rendering, utag, tests). */
+enum schema_tag_id {
+	SCHEMA_T_TIME = 0,
+	SCHEMA_T_THREAD_ID,
+	SCHEMA_T_IP6,
+	SCHEMA_T_IP4,
+	SCHEMA_T_L3_EPC_ID,
+	SCHEMA_T_L3_DEVICE_ID,
+	SCHEMA_T_L3_DEVICE_TYPE,
+	SCHEMA_T_REGION_ID,
+	SCHEMA_T_SUBNET_ID,
+	SCHEMA_T_HOST_ID,
+	SCHEMA_T_POD_NODE_ID,
+	SCHEMA_T_AZ_ID,
+	SCHEMA_T_POD_GROUP_ID,
+	SCHEMA_T_POD_NS_ID,
+	SCHEMA_T_POD_ID,
+	SCHEMA_T_POD_CLUSTER_ID,
+	SCHEMA_T_SERVICE_ID,
+	SCHEMA_T_AUTO_INSTANCE_ID,
+	SCHEMA_T_AUTO_INSTANCE_TYPE,
+	SCHEMA_T_AUTO_SERVICE_ID,
+	SCHEMA_T_AUTO_SERVICE_TYPE,
+	SCHEMA_T_GPROCESS_ID,
+	SCHEMA_T_IP6_1,
+	SCHEMA_T_IP4_1,
+	SCHEMA_T_L3_EPC_ID_1,
+	SCHEMA_T_L3_DEVICE_ID_1,
+	SCHEMA_T_L3_DEVICE_TYPE_1,
+	SCHEMA_T_REGION_ID_1,
+	SCHEMA_T_SUBNET_ID_1,
+	SCHEMA_T_HOST_ID_1,
+	SCHEMA_T_POD_NODE_ID_1,
+	SCHEMA_T_AZ_ID_1,
+	SCHEMA_T_POD_GROUP_ID_1,
+	SCHEMA_T_POD_NS_ID_1,
+	SCHEMA_T_POD_ID_1,
+	SCHEMA_T_POD_CLUSTER_ID_1,
+	SCHEMA_T_SERVICE_ID_1,
+	SCHEMA_T_AUTO_INSTANCE_ID_1,
+	SCHEMA_T_AUTO_INSTANCE_TYPE_1,
+	SCHEMA_T_AUTO_SERVICE_ID_1,
+	SCHEMA_T_AUTO_SERVICE_TYPE_1,
+	SCHEMA_T_GPROCESS_ID_1,
+	SCHEMA_T_ROLE,
+	SCHEMA_T_PROTOCOL,
+	SCHEMA_T_SERVER_PORT,
+	SCHEMA_T_AGENT_ID,
+	SCHEMA_T_ORG_ID,
+	SCHEMA_T_TEAM_ID,
+	SCHEMA_T_CAPTURE_NIC,
+	SCHEMA_T_CAPTURE_NIC_TYPE,
+	SCHEMA_T_NAT_SOURCE,
+	SCHEMA_T_TUNNEL_TYPE,
+	SCHEMA_T_OBSERVATION_POINT,
+	SCHEMA_T_CAPTURE_NETWORK_TYPE_ID,
+	SCHEMA_T_IS_IPV4,
+	SCHEMA_T_L7_PROTOCOL,
+	SCHEMA_T_APP_SERVICE,
+	SCHEMA_T_APP_INSTANCE,
+	SCHEMA_T_ENDPOINT,
+	SCHEMA_T_BIZ_TYPE,
+	SCHEMA_T_SIGNAL_SOURCE,
+	SCHEMA_T_COUNT, /* == SCHEMA_TAG_COUNT */
+};
+
 extern const struct schema_tag schema_tags[SCHEMA_TAG_COUNT];
 extern const struct schema_metric schema_net_metrics[SCHEMA_NET_METRICS];
 extern const struct schema_metric schema_app_metrics[SCHEMA_APP_METRICS];
@@ -176,5 +243,21 @@ bool schema_subcat_is_tag(int subcat);
 
 /* Tag id by json name (filters bind to json names, §1.6); -1 when none. */
 int schema_tag_by_json(const char *name);
+
+/* Name of a sub-category ("flow_info"); NULL for custom_tag and NONE. */
+const char *schema_subcat_name(int subcat);
+
+/* Name of a universal-tag slot ("pod", "l3_device_type"); NULL for NONE. */
+const char *schema_ut_name(int slot);
+
+/* Metric index by name in family <f>; -1 when the family has none. */
+int schema_metric_by_name(enum schema_family f, const char *name, size_t len);
+
+/* Tag id whose json OR map_json name is <name> (filters accept both,
+ * flowrw extension of §1.6); -1 when none. */
+int schema_tag_by_any_name(const char *name);
+
+/* Number of distinct names schema_lookup_key() knows (tests, stats). */
+int schema_key_count(void);
 
 #endif

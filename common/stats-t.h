@@ -64,6 +64,7 @@ struct stats_encoder_exporter {
 	stat_t timeout_flushes;  /* partial batches sent by flush-timeout */
 	stat_t label_collisions; /* two fields gave one label name */
 	stat_t lane_full_waits;
+	stat_t series_oversize;  /* one series larger than a lane ring record: dropped */
 };
 
 struct stats_encoder {

@@ -65,6 +65,7 @@ struct stats_encoder_exporter {
 	stat_t label_collisions; /* two fields gave one label name */
 	stat_t lane_full_waits;
 	stat_t series_oversize;  /* one series larger than a lane ring record: dropped */
+	stat_t series_abandoned; /* in partial batches when the drain deadline passed */
 };
 
 struct stats_encoder {

@@ -154,17 +154,20 @@ struct cfg {
 	int encoders;             /* default 2 */
 	struct cfg_cpus cpu_supervisor, cpu_ingest, cpu_sender;
 	struct cfg_cpus cpu_encoders[CFG_MAX_ENCODERS]; /* one list for all, or one each */
-	size_t ring_bytes;        /* ingest->encoder ring, default 16 MiB */
+	size_t ring_bytes;        /* ingest->encoder ring, default 8 MiB */
 	double drain_timeout;     /* seconds, default 30 */
 	char *stats_listen;       /* default "127.0.0.1:9464"; "" disables */
 	enum cfg_log_level log_level;
 	char *dictionary;         /* universal-tag dictionary file, or NULL */
 };
 
-/* One problem found while loading; errors make the load fail. */
+/* The problems found while loading; errors make the load fail.  Lines look
+ * like "FILE:LINE:COL: key.path: message" (errors), "FILE:LINE:COL: warning:
+ * key.path: message" and "FILE:LINE:COL: note: ...". */
 struct cfg_diag {
 	int n_errors;
 	int n_warnings;
+	int n_notes;              /* informational lines ("note: ...") */
 	char **lines;             /* "FILE:LINE:COL: key.path: message" */
 	int n_lines;
 };

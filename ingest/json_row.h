@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* json_row.h: one DeepFlow Kafka JSON row (a flat object) -> raw-row builder. */
+#ifndef FLOWRW_INGEST_JSON_ROW_H
+#define FLOWRW_INGEST_JSON_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/stats-t.h"
+#include "ingest/rowb.h"
+
+/*
+ * A hand-written scanner for the one shape DeepFlow writes (spec §6): a flat
+ * object of string keys and number/string values.  It validates the whole
+ * line as JSON (RFC 8259 strings with every escape, \uXXXX and surrogate
+ * pairs to UTF-8, numbers, true/false/null); nested arrays and objects are
+ * skipped for ignored and unknown keys (the k8s label arrays) and rejected
+ * where a tag or metric value is expected.  Bytes >= 0x80 are copied as
+ * they are (DeepFlow does not validate UTF-8 either).
+ *
+ * Keys are classified with schema_lookup_key() for the row's family:
+ *   datasource  string, required unless <default_ds> >= 0
+ *   time        integer seconds, required
+ *   metric      any JSON number -> double (integers exact up to 2^53)
+ *   tag         number -> RAWROW_T_NUM (int64), string -> RAWROW_T_STR,
+ *               ip4* strings -> RAWROW_T_NUM (dotted quad, a = bits 31..24),
+ *               ip6* strings -> RAWROW_T_IP6; null or "" for an IP -> absent
+ *   time_str, k8s_label_*: ignored; other keys: ignored and counted.
+ * A field given twice (pod_id_0 and pod_0) keeps the last value; the
+ * builder counts it.
+ *
+ * Docs/BENCHMARKS.md compares it with libjansson.
+ */
+
+#define JROW_SCRATCH (256 * 1024) /* decoded escaped strings of one row */
+
+/* Why a row was rejected: the stats reason, where, and a short message. */
+struct jrow_err {
+	enum stats_reject reason;
+	size_t at;              /* byte offset in the line */
+	char msg[128];          /* "expected ':'", "\"packet_tx\" must be a number" */
+};
+
+struct jrow {
+	uint32_t unknown_keys;  /* keys of the last row not in the schema */
+	size_t scratch_len;
+	uint8_t scratch[JROW_SCRATCH];
+};
+
+/* Reset per-row state; a struct jrow is reusable for every row, and only
+ * one thread may use it at a time. */
+void jrow_init(struct jrow *jp);
+
+/*
+ * Parse <line> (<len> bytes, no newline needed, need not be NUL-terminated)
+ * into <b>.  <default_ds> is the source's data-source id for rows without
+ * one, or -1.  Returns 0, or -1 with <err> filled (reason, offset, message).
+ * On success <b> holds data source and time, and its string tags point into
+ * <line> or into <jp>'s scratch: both must stay unchanged until the row is
+ * encoded.  Never reads outside [line, line + len).
+ */
+int jrow_parse(struct jrow *jp, const char *line, size_t len, int default_ds, struct rowb *b,
+	       struct jrow_err *err);
+
+/* Human name of a reject reason ("malformed JSON"). */
+const char *jrow_reason_name(enum stats_reject r);
+
+/*
+ * Print <b> as DeepFlow's Kafka exporter would (spec §6 key order: datasource,
+ * time, metrics, tags by id, time_str in UTC), NUL-terminated, without a
+ * newline.  Tag keys: the translated name (first "_id" removed) for
+ * universal-tag fields given as strings, the json/map_json name otherwise;
+ * ip4 as a dotted quad.  Returns the length, or -EMSGSIZE if <cap> is too
+ * small.  Any thread.
+ */
+int jrow_format(const struct rowb *b, char *out, size_t cap);
+
+#endif

@@ -33,6 +33,7 @@
 #define CFG_MAX_MAX_LINE     ((size_t)256 << 20)
 #define CFG_MAX_FILE_BYTES   ((off_t)16 << 20)
 #define CFG_RING_SLACK       4096 /* raw row header beyond the line's bytes */
+#define CFG_MAX_DEPTH        64   /* nesting levels; ours need 6 */
 
 /* --- sizes and CPU lists -------------------------------------------------- */
 
@@ -729,6 +730,44 @@ static int cfg_defaults(struct cfg *c, const char *name)
 	return c->path && c->stats_listen ? 0 : -ENOMEM;
 }
 
+/*
+ * libyaml's scanner is quadratic in the nesting depth (100000 '[' take
+ * seconds), and yaml_parser_load() builds the whole tree before we see it.
+ * So a first pass over the events stops at CFG_MAX_DEPTH levels, which
+ * costs microseconds; syntax errors are left to the real load.
+ * Returns 0, or -1 with the error reported.
+ */
+static int depth_check(struct cfg_ctx *y, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+
+	if (!yaml_parser_initialize(&p)) {
+		y->oom = true;
+		return -1;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (yaml_parser_parse(&p, &ev)) {
+		yaml_event_type_t t = ev.type;
+
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+			if (++depth > CFG_MAX_DEPTH) {
+				cfg_diag_add(y, CFG_SEV_ERROR, &ev.start_mark, "nested deeper than %d levels",
+					     CFG_MAX_DEPTH);
+				rc = -1;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (rc || t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 /* Position of a diagnostic line "NAME:LINE:COL: ..." as LINE << 20 | COL. */
 static uint64_t diag_pos(const char *line, size_t name_len)
 {
@@ -785,6 +824,10 @@ int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *nam
 	y.doc = &doc;
 	errors_before = diag->n_errors;
 	lines_before = diag->n_lines;
+	if (depth_check(&y, text, len)) {
+		err = y.oom ? -ENOMEM : -EINVAL;
+		goto out_diag;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		err = -ENOMEM;
 		goto out_diag;

@@ -20,6 +20,8 @@
 #define EXP_MAX_BATCH_SIZE   1000000
 #define EXP_REGEX_MAX_LEN    4096
 #define EXP_REGEX_MAX_REPEAT 10000 /* product of {m,n} bounds */
+#define EXP_MAX_HEADERS      64
+#define EXP_MAX_FILTERS      256   /* per list, and groups per exporter */
 
 void cfg_exporter_fini(struct cfg_exporter *e);
 
@@ -602,6 +604,10 @@ static void parse_filter_list(struct cfg_ctx *y, yaml_node_t *list, struct cfg_t
 		return;
 	}
 	n = cfg_seq_len(list);
+	if (n > EXP_MAX_FILTERS) {
+		cfg_err(y, list, "%d filters: at most %d are supported", n, EXP_MAX_FILTERS);
+		return;
+	}
 	*out = cfg_calloc(y, (size_t)n, sizeof(**out));
 	if (!*out)
 		return;
@@ -670,6 +676,10 @@ static void parse_groups(struct cfg_ctx *y, const struct cfg_key *k, struct cfg_
 		goto out;
 	}
 	n = cfg_seq_len(list);
+	if (n > EXP_MAX_FILTERS) {
+		cfg_err(y, list, "%d groups: at most %d are supported", n, EXP_MAX_FILTERS);
+		goto out;
+	}
 	e->groups = cfg_calloc(y, (size_t)n, sizeof(*e->groups));
 	if (!e->groups)
 		goto out;
@@ -813,6 +823,10 @@ static void parse_headers(struct cfg_ctx *y, const struct cfg_key *k, struct cfg
 		goto out;
 	}
 	n = (int)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+	if (n > EXP_MAX_HEADERS) {
+		cfg_err(y, m, "%d headers: at most %d are supported", n, EXP_MAX_HEADERS);
+		goto out;
+	}
 	e->headers = cfg_calloc(y, (size_t)n, sizeof(*e->headers));
 	if (!e->headers)
 		goto out;

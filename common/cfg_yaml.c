@@ -501,8 +501,12 @@ int cfg_node_seconds(struct cfg_ctx *y, yaml_node_t *n, double lo, bool lo_open,
 		goto bad;
 	v *= mul;
 	if (v < lo || (lo_open && v <= lo) || v > hi) {
-		cfg_err(y, n, "%s is out of range (allowed %s%g..%g seconds)",
-			cfg_quote(s, len, q, sizeof(q)), lo_open ? "more than " : "", lo, hi);
+		if (lo_open)
+			cfg_err(y, n, "%s is out of range (must be more than %g and at most %g seconds)",
+				cfg_quote(s, len, q, sizeof(q)), lo, hi);
+		else
+			cfg_err(y, n, "%s is out of range (allowed %g..%g seconds)",
+				cfg_quote(s, len, q, sizeof(q)), lo, hi);
 		return -1;
 	}
 	*out = v;

@@ -41,6 +41,13 @@ struct stats_source {
 	stat_t connections;     /* accepted (tcp, unix) */
 	stat_t open_connections;
 	stat_t exhausted;       /* 1 when a finite source is done */
+	/* Crash-resume (file, synthetic): written by ingest only after every
+	 * row before the point is committed to a ring; read back when ingest
+	 * restarts (stats_page.ingest.starts > 1). */
+	stat_t resume_offset;   /* file: byte offset of the next unread line */
+	stat_t resume_inode;    /* file: inode the offset belongs to */
+	stat_t resume_rows;     /* file: lines consumed; synthetic: rows generated */
+	stat_t listen_port;     /* tcp: the bound port (listen "...:0" picks one) */
 };
 
 struct stats_ingest {
@@ -51,6 +58,7 @@ struct stats_ingest {
 	stat_t ring_full_waits;  /* times ingest stopped reading for a full ring */
 	stat_t unknown_keys;     /* keys not in the schema (ignored, not rejected) */
 	struct stats_source source[CFG_MAX_SOURCES];
+	stat_t duplicate_keys;   /* a field given twice in a row (last one won) */
 };
 
 struct stats_encoder_exporter {

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* test_encoder.c: rows in, lane-ring batches out, decoded with snappy and protobuf-c. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <snappy-c.h>
+
+#include "common/batch-t.h"
+#include "common/cfg.h"
+#include "common/hash.h"
+#include "common/ring.h"
+#include "common/schema.h"
+#include "common/shm.h"
+#include "encoder/encoder.h"
+#include "encoder/fields.h"
+#include "ingest/json_row.h"
+#include "ingest/rowb.h"
+#include "remote.pb-c.h"
+
+/* --- harness: the test plays ingest (input ring) and sender (lane rings) -- */
+
+struct h {
+	struct cfg cfg;
+	struct shm shm;
+	struct ring_prod in;
+	struct enc *e;
+	char *yaml;
+	pid_t child;
+};
+
+static struct h H;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *const ALL_DS = "[flow_metrics.network.1m, flow_metrics.network_map.1m, "
+				  "flow_metrics.application.1m, flow_metrics.application_map.1m, "
+				  "flow_metrics.network.1s, flow_metrics.network_map.1s, "
+				  "flow_metrics.application.1s, flow_metrics.application_map.1s]";
+
+/* One exporter per <exporters> entry (the keys after `protocol`), one encoder. */
+static void h_config(const char *ring_bytes, const char *flowrw_extra, int n, const char *const *exporters)
+{
+	char *y = malloc(65536);
+	size_t off = 0;
+	struct cfg_diag diag = { 0 };
+	int err;
+
+	off += (size_t)snprintf(y + off, 65536 - off, "exporters:\n");
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(y + off, 65536 - off,
+					"  - protocol: prometheus\n"
+					"    enabled: true\n"
+					"    endpoints: [http://127.0.0.1:9/api/v1/write]\n"
+					"%s\n",
+					exporters[i]);
+	snprintf(y + off, 65536 - off, "flowrw:\n  encoders: 1\n  ring-bytes: %s\n  log-level: error\n%s\n",
+		 ring_bytes, flowrw_extra ? flowrw_extra : "");
+	H.yaml = y;
+	err = cfg_load_buffer(&H.cfg, y, strlen(y), "test.yaml", &diag);
+	if (err)
+		cfg_diag_print(&diag, stderr);
+	cfg_diag_fini(&diag);
+	cr_assert_eq(err, 0, "config does not load:\n%s", y);
+	cr_assert_eq(shm_create(&H.shm, &H.cfg, y, strlen(y)), 0);
+	cr_assert_eq(ring_prod_attach(&H.in, shm_in_ring(&H.shm, 0)), 0);
+}
+
+static void h_start(const char *ring_bytes, int n, const char *const *exporters)
+{
+	h_config(ring_bytes, NULL, n, exporters);
+	H.e = calloc(1, sizeof(*H.e));
+	cr_assert_eq(enc_init(H.e, &H.shm, &H.cfg, 0), 0);
+}
+
+static void h_stop(void)
+{
+	if (H.child > 0) {
+		kill(H.child, SIGKILL);
+		waitpid(H.child, NULL, 0);
+	}
+	if (H.e) {
+		enc_fini(H.e);
+		free(H.e);
+	}
+	shm_fini(&H.shm);
+	cfg_fini(&H.cfg);
+	free(H.yaml);
+	memset(&H, 0, sizeof(H));
+}
+
+static void h_push(const void *rec, size_t len)
+{
+	void *p = ring_reserve(&H.in, (uint32_t)len);
+
+	cr_assert_not_null(p, "input ring full");
+	memcpy(p, rec, len);
+	ring_commit(&H.in, 1);
+}
+
+/* Parse a DeepFlow JSON row with ingest's parser and push the raw row. */
+static void h_push_json(const char *line)
+{
+	static struct jrow jp;
+	static struct rowb b;
+	static uint8_t rec[ROWB_MAX_BYTES];
+	struct jrow_err je;
+	int n;
+
+	jrow_init(&jp);
+	rowb_reset(&b);
+	cr_assert_eq(jrow_parse(&jp, line, strlen(line), -1, &b, &je), 0, "%s at %zu: %s", je.msg, je.at, line);
+	n = rowb_encode(&b, rec, sizeof(rec));
+	cr_assert_gt(n, 0);
+	h_push(rec, (size_t)n);
+}
+
+static struct stats_encoder_exporter *h_st(int exp)
+{
+	return &H.shm.stats->enc[0].exporter[exp];
+}
+
+/* One decoded series. */
+struct gs {
+	int n;
+	char **name, **value;
+	double v;
+	int64_t ts;
+	int lane;
+	int batch;
+};
+
+struct got {
+	struct gs *s;
+	size_t n, cap;
+	int batches;
+	uint32_t max_batch;
+};
+
+static void got_free(struct got *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		for (int j = 0; j < g->s[i].n; j++) {
+			free(g->s[i].name[j]);
+			free(g->s[i].value[j]);
+		}
+		free(g->s[i].name);
+		free(g->s[i].value);
+	}
+	free(g->s);
+	memset(g, 0, sizeof(*g));
+}
+
+static const char *gs_label(const struct gs *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->name[i], name) == 0)
+			return s->value[i];
+	return NULL;
+}
+
+/*
+ * Act as the sender for every lane of exporter <exp>: take each batch,
+ * check its header, decompress, decode, check the remote-write rules on
+ * every series, keep the series, release the batch (units = series).
+ */
+static void h_collect(int exp, struct got *g)
+{
+	int lanes = shm_lane_count(&H.shm, exp);
+
+	for (int q = 0; q < lanes; q++) {
+		struct ring_cons c;
+		const struct batch_hdr *bh;
+		uint32_t len;
+
+		cr_assert_eq(ring_cons_attach(&c, shm_lane_ring(&H.shm, exp, 0, q)), 0);
+		while ((bh = ring_peek(&c, &len))) {
+			size_t raw_len;
+			char *raw;
+			Prometheus__WriteRequest *wr;
+
+			cr_assert_geq(len, sizeof(*bh));
+			cr_assert_eq(bh->magic, BATCH_MAGIC);
+			cr_assert_eq(bh->exporter, exp);
+			cr_assert_eq(bh->lane, q);
+			cr_assert_eq(len, sizeof(*bh) + bh->body_len);
+			cr_assert_gt(bh->n_series, 0);
+			cr_assert_leq(bh->n_series, (uint32_t)H.cfg.exporters[exp].batch_size, "batch of %u > batch-size",
+				      bh->n_series);
+			cr_assert_eq(bh->n_samples, bh->n_series);
+			cr_assert_gt(bh->closed_ns, 0);
+			cr_assert_eq(snappy_uncompressed_length((const char *)(bh + 1), bh->body_len, &raw_len),
+				     SNAPPY_OK);
+			cr_assert_eq(raw_len, bh->raw_len);
+			raw = malloc(raw_len + 1);
+			cr_assert_eq(snappy_uncompress((const char *)(bh + 1), bh->body_len, raw, &raw_len), SNAPPY_OK);
+			wr = prometheus__write_request__unpack(NULL, raw_len, (const uint8_t *)raw);
+			cr_assert_not_null(wr, "batch does not decode");
+			cr_assert_eq(wr->n_timeseries, bh->n_series);
+			for (size_t i = 0; i < wr->n_timeseries; i++) {
+				const Prometheus__TimeSeries *ts = wr->timeseries[i];
+				struct gs *s;
+
+				cr_assert_eq(ts->n_samples, 1);
+				cr_assert_geq(ts->n_labels, 2);
+				cr_assert_str_eq(ts->labels[0]->name, "__name__");
+				for (size_t j = 0; j < ts->n_labels; j++) {
+					cr_assert_neq(ts->labels[j]->name[0], 0, "empty label name");
+					cr_assert_neq(ts->labels[j]->value[0], 0, "empty value for %s",
+						      ts->labels[j]->name);
+					if (j)
+						cr_assert_lt(strcmp(ts->labels[j - 1]->name, ts->labels[j]->name), 0,
+							     "labels not sorted/unique: %s, %s", ts->labels[j - 1]->name,
+							     ts->labels[j]->name);
+				}
+				cr_assert_geq(ts->samples[0]->timestamp, bh->min_ts_ms);
+				cr_assert_leq(ts->samples[0]->timestamp, bh->max_ts_ms);
+				if (g->n == g->cap) {
+					g->cap = g->cap ? 2 * g->cap : 256;
+					g->s = realloc(g->s, g->cap * sizeof(*g->s));
+				}
+				s = &g->s[g->n++];
+				s->n = (int)ts->n_labels;
+				s->name = calloc(ts->n_labels, sizeof(char *));
+				s->value = calloc(ts->n_labels, sizeof(char *));
+				for (size_t j = 0; j < ts->n_labels; j++) {
+					s->name[j] = strdup(ts->labels[j]->name);
+					s->value[j] = strdup(ts->labels[j]->value);
+				}
+				s->v = ts->samples[0]->value;
+				s->ts = ts->samples[0]->timestamp;
+				s->lane = q;
+				s->batch = g->batches;
+			}
+			prometheus__write_request__free_unpacked(wr, NULL);
+			free(raw);
+			g->batches++;
+			if (bh->n_series > g->max_batch)
+				g->max_batch = bh->n_series;
+			ring_advance(&c);
+			ring_release(&c, bh->n_series);
+		}
+	}
+}
+
+static inline bool lane_has_data(int exp, int q)
+{
+	return ring_used_bytes(shm_lane_ring(&H.shm, exp, 0, q)) > 0;
+}
+
+/* Encode everything pushed so far in-process, then end the stream. */
+static void h_run_to_end(void)
+{
+	int n;
+
+	while ((n = enc_poll(H.e, ENC_BURST)) > 0)
+		cr_assert_eq(enc_housekeep(H.e, now_ms()), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(enc_finish(H.e), 0);
+}
+
+/* --- golden rows: spec/json-keys-to-labels.md for all 8 data sources ---- */
+
+static const char *const NET_METRICS[] = {
+	"packet_tx", "packet_rx", "byte_tx", "byte_rx", "l3_byte_tx", "l3_byte_rx", "l4_byte_tx",
+	"l4_byte_rx", "new_flow", "closed_flow", "l7_request", "l7_response", "syn_count", "synack_count",
+	"direction_score", "rtt_max", "rtt_client_max", "rtt_server_max", "srt_max", "art_max", "rrt_max",
+	"cit_max", "rtt_sum", "rtt_client_sum", "rtt_server_sum", "srt_sum", "art_sum", "rrt_sum",
+	"cit_sum", "rtt_count", "rtt_client_count", "rtt_server_count", "srt_count", "art_count",
+	"rrt_count", "cit_count", "retrans_tx", "retrans_rx", "zero_win_tx", "zero_win_rx", "retrans_syn",
+	"retrans_synack", "client_rst_flow", "server_rst_flow", "server_syn_miss", "client_ack_miss",
+	"client_half_close_flow", "server_half_close_flow", "client_source_port_reuse",
+	"client_establish_other_rst", "server_reset", "server_queue_lack", "server_establish_other_rst",
+	"tcp_timeout", "client_establish_fail", "server_establish_fail", "tcp_establish_fail",
+	"tcp_transfer_fail", "tcp_rst_fail", "l7_client_error", "l7_server_error", "l7_timeout", "ooo_tx",
+	"ooo_rx", "flow_load",
+};
+static const char *const APP_METRICS[] = {
+	"request", "response", "direction_score", "rrt_max", "rrt_sum", "rrt_count",
+	"client_error", "server_error", "timeout",
+};
+
+/* Kafka JSON key -> label name, 's' string / 'i' integer / 'p' ip4 string. */
+struct gkey {
+	char key[40];
+	char label[40];
+	char type;
+};
+
+/* The per-side entity keys, in JSON order (json-keys-to-labels.md). */
+static const char *const SIDE_KEYS[][2] = {
+	{ "ip4", "ip4" }, { "l3_epc", "l3_epc_id" }, { "l3_device", "l3_device_id" },
+	{ "l3_device_type", "l3_device_type" }, { "region", "region_id" }, { "subnet", "subnet_id" },
+	{ "host", "host_id" }, { "pod_node", "pod_node_id" }, { "az", "az_id" },
+	{ "pod_group", "pod_group_id" }, { "pod_ns", "pod_ns_id" }, { "pod", "pod_id" },
+	{ "pod_cluster", "pod_cluster_id" }, { "service", "service_id" },
+	{ "auto_instance", "auto_instance_id" }, { "auto_instance_type", "auto_instance_type" },
+	{ "auto_service", "auto_service_id" }, { "auto_service_type", "auto_service_type" },
+	{ "gprocess", "gprocess_id" },
+};
+
+static void gk(struct gkey *k, int *n, const char *key, const char *label, char type)
+{
+	snprintf(k[*n].key, sizeof(k[*n].key), "%s", key);
+	snprintf(k[*n].label, sizeof(k[*n].label), "%s", label);
+	k[*n].type = type;
+	(*n)++;
+}
+
+static int golden_keys(enum schema_family f, struct gkey *k)
+{
+	bool map = f == SCHEMA_FAM_NETWORK_MAP || f == SCHEMA_FAM_APPLICATION_MAP;
+	bool app = f == SCHEMA_FAM_APPLICATION || f == SCHEMA_FAM_APPLICATION_MAP;
+	int n = 0;
+
+	gk(k, &n, "thread_id", "thread_id", 'i');
+	for (int side = 0; side < (map ? 2 : 1); side++) {
+		for (size_t i = 0; i < sizeof(SIDE_KEYS) / sizeof(SIDE_KEYS[0]); i++) {
+			char key[40], label[40];
+
+			snprintf(key, sizeof(key), map ? "%s_%d" : "%s", SIDE_KEYS[i][0], side);
+			snprintf(label, sizeof(label), map ? "%s_%d" : "%s", SIDE_KEYS[i][1], side);
+			gk(k, &n, key, label, i == 0 ? 'p' : 's');
+		}
+	}
+	if (!map)
+		gk(k, &n, "role", "role", 's');
+	gk(k, &n, "protocol", "protocol", 's');
+	gk(k, &n, "server_port", "server_port", 'i');
+	gk(k, &n, "agent", "agent_id", 's');
+	gk(k, &n, "org_id", "org_id", 'i');
+	gk(k, &n, "team_id", "team_id", 'i');
+	if (map) {
+		gk(k, &n, "capture_nic", "capture_nic", 'i');
+		gk(k, &n, "capture_nic_type", "capture_nic_type", 's');
+		gk(k, &n, "nat_source", "nat_source", 's');
+		gk(k, &n, "tunnel_type", "tunnel_type", 's');
+		gk(k, &n, "observation_point", "observation_point", 's');
+	}
+	gk(k, &n, "capture_network_type_id", "capture_network_type_id", 'i');
+	gk(k, &n, "is_ipv4", "is_ipv4", 'i');
+	if (app) {
+		gk(k, &n, "l7_protocol", "l7_protocol", 's');
+		gk(k, &n, "app_service", "app_service", 's');
+		gk(k, &n, "app_instance", "app_instance", 's');
+		gk(k, &n, "endpoint", "endpoint", 's');
+		gk(k, &n, "biz_type", "biz_type", 'i');
+	}
+	gk(k, &n, "signal_source", "signal_source", 's');
+	return n;
+}
+
+/* The label value golden row <row> gives key <i>. */
+static void golden_value(const struct gkey *k, int i, int row, char *out, size_t cap)
+{
+	switch (k->type) {
+	case 'i':
+		snprintf(out, cap, "%d", 100 * row + i);
+		break;
+	case 'p':
+		snprintf(out, cap, "10.%d.%d.%d", row, i, 200 + row);
+		break;
+	default:
+		snprintf(out, cap, "%s v%d %c", k->label, row, 'A' + i % 26);
+	}
+}
+
+static uint32_t golden_time(int ds)
+{
+	return 1716998400 + (uint32_t)ds * 60;
+}
+
+static double golden_metric(int m, int row)
+{
+	return row == 1 && m == 3 ? 0 : m * 13 + row * 1000 + 0.5 * row;
+}
+
+static void golden_json(int ds, int row, char *out, size_t cap)
+{
+	enum schema_family f = schema_ds_family(ds);
+	bool app = f == SCHEMA_FAM_APPLICATION || f == SCHEMA_FAM_APPLICATION_MAP;
+	const char *const *metrics = app ? APP_METRICS : NET_METRICS;
+	int nm = app ? 9 : 65;
+	struct gkey k[80];
+	int nk = golden_keys(f, k);
+	size_t off = 0;
+
+	off += (size_t)snprintf(out + off, cap - off, "{\"datasource\":\"%s\",\"time\":%u", schema_ds_name(ds),
+				golden_time(ds));
+	for (int m = 0; m < nm; m++)
+		off += (size_t)snprintf(out + off, cap - off, ",\"%s\":%.17g", metrics[m], golden_metric(m, row));
+	for (int i = 0; i < nk; i++) {
+		char v[64];
+
+		golden_value(&k[i], i, row, v, sizeof(v));
+		if (k[i].type == 'i')
+			off += (size_t)snprintf(out + off, cap - off, ",\"%s\":%s", k[i].key, v);
+		else
+			off += (size_t)snprintf(out + off, cap - off, ",\"%s\":\"%s\"", k[i].key, v);
+	}
+	snprintf(out + off, cap - off, ",\"time_str\":\"2024-05-29 16:00:00 +0000 UTC\"}");
+}
+
+static void h_teardown(void)
+{
+	h_stop();
+}
+
+TestSuite(encoder, .fini = h_teardown, .timeout = 30);
+
+Test(encoder, golden_rows_of_all_eight_data_sources)
+{
+	static const int ds_list[] = { 0, 1, 2, 3, 5, 6, 7, 8 };
+	char ex[512], line[16384];
+	const char *exps[1] = { ex };
+	struct got g = { 0 };
+	size_t want_series = 0;
+
+	snprintf(ex, sizeof(ex), "    data-sources: %s\n    export-fields: [$tag, $metrics]", ALL_DS);
+	h_start("1MiB", 1, exps);
+	for (int d = 0; d < 8; d++)
+		for (int row = 0; row < 2; row++) {
+			golden_json(ds_list[d], row, line, sizeof(line));
+			h_push_json(line);
+		}
+	h_run_to_end();
+	h_collect(0, &g);
+	for (int d = 0; d < 8; d++) {
+		int ds = ds_list[d];
+		enum schema_family f = schema_ds_family(ds);
+		bool app = f == SCHEMA_FAM_APPLICATION || f == SCHEMA_FAM_APPLICATION_MAP;
+		const char *const *metrics = app ? APP_METRICS : NET_METRICS;
+		int nm = app ? 9 : 65;
+		struct gkey k[80];
+		int nk = golden_keys(f, k);
+
+		for (int row = 0; row < 2; row++) {
+			char thread[16];
+
+			golden_value(&k[0], 0, row, thread, sizeof(thread));
+			for (int m = 0; m < nm; m++) {
+				const struct gs *s = NULL;
+
+				for (size_t i = 0; i < g.n && !s; i++)
+					if (strcmp(gs_label(&g.s[i], "__name__"), metrics[m]) == 0 &&
+					    strcmp(gs_label(&g.s[i], "datasource"), schema_ds_name(ds)) == 0 &&
+					    gs_label(&g.s[i], "thread_id") &&
+					    strcmp(gs_label(&g.s[i], "thread_id"), thread) == 0)
+						s = &g.s[i];
+				cr_assert_not_null(s, "%s row %d: no series %s", schema_ds_name(ds), row, metrics[m]);
+				want_series++;
+				cr_expect_eq(s->v, golden_metric(m, row), "%s %s", schema_ds_name(ds), metrics[m]);
+				cr_expect_eq(s->ts, (int64_t)golden_time(ds) * 1000);
+				/* __name__, datasource, one label per tag key: nothing else */
+				cr_expect_eq(s->n, 2 + nk, "%s %s: %d labels, want %d", schema_ds_name(ds), metrics[m],
+					     s->n, 2 + nk);
+				for (int i = 0; i < nk; i++) {
+					char v[64];
+					const char *got = gs_label(s, k[i].label);
+
+					golden_value(&k[i], i, row, v, sizeof(v));
+					cr_expect_not_null(got, "%s: key %s -> label %s missing", schema_ds_name(ds),
+							   k[i].key, k[i].label);
+					if (got)
+						cr_expect_str_eq(got, v, "%s: label %s", schema_ds_name(ds), k[i].label);
+				}
+				cr_expect_null(gs_label(s, "time"));
+				cr_expect_null(gs_label(s, "time_str"));
+			}
+		}
+	}
+	cr_expect_eq(g.n, want_series);
+	cr_expect_eq(stat_get(&h_st(0)->series), want_series);
+	cr_expect_eq(stat_get(&h_st(0)->rows), 16);
+	cr_expect_eq(stat_get(&H.shm.stats->enc[0].rows_in), 16);
+	got_free(&g);
+}

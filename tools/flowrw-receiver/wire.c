@@ -486,8 +486,14 @@ static int rwire_series(struct rwire *w, const Prometheus__TimeSeries *ts)
 					 s->timestamp, slot->last_ts);
 				rwire_violate(w, RWIRE_V_OUT_OF_ORDER, d, w->key);
 			} else if (slot->last_ts == s->timestamp) {
-				w->t.duplicates++;
-				log_warn("check: duplicate sample at %" PRId64 " in %s", s->timestamp, w->key);
+				static struct log_limit dlim;
+
+				/* Not a 1.0 violation (a retried request repeats samples), but worth seeing. */
+				if (++w->t.duplicates <= RWIRE_PRINT_FULL)
+					log_warn("check: duplicate sample at %" PRId64 " in %s", s->timestamp, w->key);
+				else
+					log_limited(&dlim, LOG_LVL_WARN, "check: duplicate samples (%" PRIu64 " so far)",
+						    w->t.duplicates);
 			}
 			if (s->timestamp > slot->last_ts)
 				slot->last_ts = s->timestamp;

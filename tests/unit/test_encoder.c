@@ -2,6 +2,7 @@
 /* test_encoder.c: rows in, lane-ring batches out, decoded with snappy and protobuf-c. */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,5 +486,389 @@ Test(encoder, golden_rows_of_all_eight_data_sources)
 	cr_expect_eq(stat_get(&h_st(0)->series), want_series);
 	cr_expect_eq(stat_get(&h_st(0)->rows), 16);
 	cr_expect_eq(stat_get(&H.shm.stats->enc[0].rows_in), 16);
+	got_free(&g);
+}
+
+/* --- raw rows built directly --------------------------------------------- */
+
+static uint8_t REC[ROWB_MAX_BYTES];
+
+/* Encode <b> into REC; returns its size. */
+static size_t rb_encode(const struct rowb *b)
+{
+	int n = rowb_encode(b, REC, sizeof(REC));
+
+	cr_assert_gt(n, 0);
+	return (size_t)n;
+}
+
+/* A network.1s row for series <pod> at <t> with metrics byte_tx.. as given. */
+static void small_row(struct rowb *b, int ds, const char *pod, uint32_t t, int n_metrics, double v)
+{
+	rowb_reset(b);
+	rowb_set_ds(b, ds);
+	rowb_set_time(b, t);
+	for (int m = 0; m < n_metrics; m++)
+		rowb_set_metric(b, m, v + m);
+	rowb_set_num(b, SCHEMA_T_PROTOCOL, 6);
+	rowb_set_num(b, SCHEMA_T_SERVER_PORT, 443);
+	rowb_set_str(b, SCHEMA_T_POD_ID, pod, strlen(pod));
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: reproducible across runs */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+static const int DS_IDS[8] = { 0, 1, 2, 3, 5, 6, 7, 8 };
+
+Test(encoder, property_random_rows_and_configs, .timeout = 120)
+{
+	static const char *const pool[] = {
+		"$tag", "$metrics", "$tag.flow_info", "$universal_tag", "$metrics.delay", "$l3_throughput",
+		"$throughput", "protocol", "pod_id_0", "region_id", "byte_tx", "request", "server_port",
+		"$capture_info", "$network_layer", "$application_layer", "ip6", "ip6_1", "$service_info",
+	};
+	static char strs[64][64];
+	char ex[2048], fields[512], dss[512];
+	const char *exps[1] = { ex };
+
+	for (int round = 0; round < 24; round++) {
+		int batch = 1 + (int)(rnd() % 40), qc = 1 + (int)(rnd() % 8);
+		bool skip_zero = rnd() & 1, no_enum = rnd() & 1, no_ut = rnd() & 1;
+		unsigned dsmask = 0;
+		size_t off = 0;
+		uint64_t want = 0;
+		struct got g = { 0 };
+		struct rowb b;
+
+		off += (size_t)snprintf(fields, sizeof(fields), "[");
+		for (size_t i = 0, k = 0; i < sizeof(pool) / sizeof(pool[0]); i++)
+			if (rnd() % 3 == 0 || (i == 0 && round % 4 == 0))
+				off += (size_t)snprintf(fields + off, sizeof(fields) - off, "%s\"%s\"", k++ ? ", " : "",
+							pool[i]);
+		if (off == 1)
+			off += (size_t)snprintf(fields + off, sizeof(fields) - off, "$metrics");
+		snprintf(fields + off, sizeof(fields) - off, "]");
+		while (!dsmask)
+			dsmask = (unsigned)(rnd() & 0xff);
+		off = (size_t)snprintf(dss, sizeof(dss), "[");
+		for (int d = 0, k = 0; d < 8; d++)
+			if (dsmask >> d & 1)
+				off += (size_t)snprintf(dss + off, sizeof(dss) - off, "%s%s", k++ ? ", " : "",
+							schema_ds_name(DS_IDS[d]));
+		snprintf(dss + off, sizeof(dss) - off, "]");
+		snprintf(ex, sizeof(ex),
+			 "    data-sources: %s\n    export-fields: %s\n    batch-size: %d\n    queue-count: %d\n"
+			 "    queue-size: 20000\n    export-empty-metrics-disabled: %s\n"
+			 "    enum-translate-to-name-disabled: %s\n"
+			 "    universal-tag-translate-to-name-disabled: %s",
+			 dss, fields, batch, qc, skip_zero ? "true" : "false", no_enum ? "true" : "false",
+			 no_ut ? "true" : "false");
+		h_start("256KiB", 1, exps);
+
+		for (int r = 0; r < 150; r++) {
+			int d = (int)(rnd() % 8), ds = DS_IDS[d];
+			enum schema_family f = schema_ds_family(ds);
+			struct fields_sel sel;
+			int nmet;
+
+			schema_metrics(f, &nmet);
+			rowb_reset(&b);
+			rowb_set_ds(&b, ds);
+			rowb_set_time(&b, 1716998400 + (uint32_t)r);
+			for (int m = 0; m < nmet; m++) {
+				uint64_t x = rnd();
+
+				if (x % 10 < 3)
+					continue;
+				rowb_set_metric(&b, m, x % 7 == 0 ? 0.0 : (double)(x >> 40) / ((x & 3) + 1));
+			}
+			for (int t = 1; t < SCHEMA_TAG_COUNT; t++) {
+				uint64_t x = rnd();
+
+				if (!schema_tag_in_family(t, f) || x % 10 < 4)
+					continue;
+				if (schema_tags[t].kind == SCHEMA_KIND_IP6) {
+					uint8_t a[16];
+
+					for (int i = 0; i < 16; i++)
+						a[i] = (uint8_t)(rnd() >> 13);
+					rowb_set_ip6(&b, t, a);
+				} else if (x % 3 == 0 && schema_tags[t].kind != SCHEMA_KIND_IP4) {
+					char *s = strs[t];
+					int len = (int)(rnd() % 40);
+
+					for (int i = 0; i < len; i++)
+						s[i] = (char)(' ' + rnd() % 95);
+					if (len > 3 && x % 5 == 0)
+						memcpy(s, "\xe4\xb8\xad", 3);
+					rowb_set_str(&b, t, s, (size_t)len); /* empty strings too */
+				} else {
+					int64_t v = (int64_t)(rnd() % 300);
+
+					if (x % 11 == 0)
+						v = -2;
+					rowb_set_num(&b, t, v);
+				}
+			}
+			h_push(REC, rb_encode(&b));
+			if (dsmask >> d & 1) {
+				fields_select(&H.cfg.exporters[0], f, &sel);
+				for (int m = 0; m < nmet; m++)
+					if ((sel.metrics[m >> 6] >> (m & 63) & 1) &&
+					    (b.metric_mask[m >> 6] >> (m & 63) & 1) && !(skip_zero && b.metric[m] == 0))
+						want++;
+			}
+			cr_assert_geq(enc_poll(H.e, ENC_BURST), 0);
+			cr_assert_eq(enc_housekeep(H.e, now_ms()), 0);
+			if (r % 10 == 0)
+				h_collect(0, &g);
+		}
+		h_run_to_end();
+		h_collect(0, &g);
+		cr_assert_eq(g.n, want, "round %d: %zu series, want %llu\n%s", round, g.n, (unsigned long long)want,
+			     H.yaml);
+		cr_assert_leq(g.max_batch, (uint32_t)batch);
+		cr_assert_eq(ring_used_bytes(H.in.hdr), 0, "input not fully released");
+		got_free(&g);
+		h_stop();
+	}
+}
+
+Test(encoder, batch_size_is_never_exceeded_and_rows_split)
+{
+	const char *exps[1] = { "    data-sources: [flow_metrics.network.1s]\n    batch-size: 7\n"
+				"    queue-count: 1\n    export-fields: [$tag, $metrics]" };
+	struct got g = { 0 };
+	struct rowb b;
+
+	h_start("1MiB", 1, exps);
+	for (int r = 0; r < 3; r++) {
+		small_row(&b, SCHEMA_DS_NETWORK_1S, "nginx-1", 1716998400 + (uint32_t)r, 65, 1);
+		h_push(REC, rb_encode(&b));
+	}
+	cr_assert_eq(enc_poll(H.e, ENC_BURST), 3);
+	cr_assert_eq(enc_housekeep(H.e, now_ms()), 0);
+	/* 195 series: 27 full batches are out, 6 series wait in the last one,
+	 * which holds the third row: that row is not released yet. */
+	h_collect(0, &g);
+	cr_expect_eq(g.n, 189);
+	cr_expect_eq(g.batches, 27);
+	cr_expect_eq(g.max_batch, 7);
+	cr_expect_eq(atomic_load(&H.in.hdr->cons_units), 2);
+	cr_expect_gt(ring_used_bytes(H.in.hdr), 0);
+	cr_assert_eq(enc_finish(H.e), 0);
+	h_collect(0, &g);
+	cr_expect_eq(g.n, 195);
+	cr_expect_eq(atomic_load(&H.in.hdr->cons_units), 3);
+	cr_expect_eq(ring_used_bytes(H.in.hdr), 0);
+	/* one lane: the series' samples arrive in time order */
+	for (size_t i = 1; i < g.n; i++)
+		if (strcmp(gs_label(&g.s[i], "__name__"), gs_label(&g.s[i - 1], "__name__")) == 0)
+			cr_expect_gt(g.s[i].ts, g.s[i - 1].ts);
+	got_free(&g);
+}
+
+Test(encoder, flush_timeout_closes_a_partial_batch_and_holds_rows_until_then)
+{
+	const char *exps[1] = { "    data-sources: [flow_metrics.application.1s]\n    flush-timeout: 2\n"
+				"    queue-count: 1" };
+	struct got g = { 0 };
+	struct rowb b;
+	int64_t t0;
+
+	h_start("1MiB", 1, exps);
+	small_row(&b, SCHEMA_DS_APPLICATION_1S, "p", 1716998400, 9, 1);
+	h_push(REC, rb_encode(&b));
+	t0 = now_ms();
+	cr_assert_eq(enc_poll(H.e, ENC_BURST), 1);
+	cr_assert_eq(enc_housekeep(H.e, t0), 0);
+	cr_expect_leq(H.e->next_deadline_ms, t0 + 2000 + 50);
+	cr_expect_geq(H.e->next_deadline_ms, t0 + 2000 - 50);
+	cr_assert_eq(enc_housekeep(H.e, t0 + 1900), 0);
+	h_collect(0, &g);
+	cr_expect_eq(g.n, 0, "flushed before flush-timeout");
+	cr_expect_eq(atomic_load(&H.in.hdr->cons_units), 0, "row released while only held in a batch");
+	cr_assert_eq(enc_housekeep(H.e, t0 + 2100), 0);
+	h_collect(0, &g);
+	cr_expect_eq(g.n, 9);
+	cr_expect_eq(stat_get(&h_st(0)->timeout_flushes), 1);
+	cr_expect_eq(atomic_load(&H.in.hdr->cons_units), 1);
+	cr_expect_eq(ring_used_bytes(H.in.hdr), 0);
+	cr_expect_eq(H.e->next_deadline_ms, INT64_MAX);
+	got_free(&g);
+}
+
+Test(encoder, held_rows_past_half_the_input_ring_are_flushed)
+{
+	/* Batches never fill (batch-size 1e6) nor time out (1 h): only the
+	 * half-ring rule can hand the rows back to ingest. */
+	const char *exps[1] = { "    data-sources: [flow_metrics.network.1s]\n    flush-timeout: 3600\n"
+				"    batch-size: 1000000\n    queue-size: 1000000\n    queue-count: 4\n"
+				"    export-fields: [byte_tx]" };
+	struct got g = { 0 };
+	struct rowb b;
+	uint64_t size;
+	int pushed = 0;
+
+	h_start("64KiB", 1, exps);
+	size = H.in.hdr->size;
+	for (int r = 0; r < 3000; r++) {
+		char pod[32];
+
+		snprintf(pod, sizeof(pod), "pod-%d", r % 50);
+		small_row(&b, SCHEMA_DS_NETWORK_1S, pod, 1716998400 + (uint32_t)r, 3, 1);
+		h_push(REC, rb_encode(&b));
+		pushed++;
+		cr_assert_geq(enc_poll(H.e, ENC_BURST), 0);
+		cr_assert_eq(enc_housekeep(H.e, now_ms()), 0);
+		cr_assert_leq(ring_used_bytes(H.in.hdr), size / 2 + 512, "held rows fill the input ring");
+		h_collect(0, &g);
+	}
+	cr_expect_gt(g.batches, 0);
+	cr_expect_eq(stat_get(&h_st(0)->timeout_flushes), 0);
+	cr_assert_eq(enc_finish(H.e), 0);
+	h_collect(0, &g);
+	cr_expect_eq(g.n, (size_t)pushed);
+	got_free(&g);
+}
+
+Test(encoder, lanes_follow_the_route_hash_and_keep_series_order)
+{
+	const char *exps[1] = { "    data-sources: [flow_metrics.network.1s]\n    queue-count: 8\n"
+				"    batch-size: 50\n    export-fields: [$tag, byte_tx]" };
+	enum { SERIES = 400, STEPS = 4 };
+	static int want_lane[SERIES];
+	int per_lane[8] = { 0 };
+	struct got g = { 0 };
+	struct rowb b;
+
+	h_start("1MiB", 1, exps);
+	for (int t = 0; t < STEPS; t++) {
+		for (int s = 0; s < SERIES; s++) {
+			char pod[32];
+			size_t len;
+			uint64_t h;
+
+			snprintf(pod, sizeof(pod), "pod-%d", s);
+			small_row(&b, SCHEMA_DS_NETWORK_1S, pod, 1716998400 + (uint32_t)t, 3, t);
+			len = rb_encode(&b);
+			h = hash_series_route(SCHEMA_DS_NETWORK_1S, REC + len - rowb_tags_len(&b), rowb_tags_len(&b));
+			want_lane[s] = (int)((h & 0xffffffff) % 8);
+			h_push(REC, len);
+		}
+		while (enc_poll(H.e, ENC_BURST) > 0)
+			cr_assert_eq(enc_housekeep(H.e, now_ms()), 0);
+	}
+	cr_assert_eq(enc_finish(H.e), 0);
+	h_collect(0, &g);
+	cr_assert_eq(g.n, SERIES * STEPS);
+	for (size_t i = 0; i < g.n; i++) {
+		int s = atoi(gs_label(&g.s[i], "pod_id") + 4);
+
+		cr_assert_eq(g.s[i].lane, want_lane[s], "pod-%d in lane %d, want %d", s, g.s[i].lane, want_lane[s]);
+		per_lane[g.s[i].lane]++;
+		/* collection is lane by lane in ring order: time must grow */
+		for (size_t j = i + 1; j < g.n && g.s[j].lane == g.s[i].lane; j++)
+			if (strcmp(gs_label(&g.s[j], "pod_id"), gs_label(&g.s[i], "pod_id")) == 0) {
+				cr_assert_eq(g.s[j].ts, g.s[i].ts + 1000, "pod-%d out of order", s);
+				break;
+			}
+	}
+	for (int q = 0; q < 8; q++)
+		cr_expect(per_lane[q] > SERIES * STEPS / 8 / 2 && per_lane[q] < SERIES * STEPS / 8 * 3 / 2,
+			  "lane %d got %d of %d series", q, per_lane[q], SERIES * STEPS);
+	got_free(&g);
+}
+
+Test(encoder, exporters_get_their_own_sources_fields_filters_and_flags)
+{
+	const char *exps[2] = {
+		"    data-sources: [flow_metrics.network.1s]\n    export-fields: [$metrics]\n"
+		"    export-empty-metrics-disabled: true\n    batch-size: 10",
+		"    data-sources: [flow_metrics.network.1s, flow_metrics.application.1m]\n"
+		"    export-fields: [protocol, server_port, app_service, byte_tx, request]\n"
+		"    enum-translate-to-name-disabled: true\n    export-empty-tag: true\n"
+		"    queue-count: 2\n"
+		"    tag-filters-groups:\n"
+		"      - tag-filter-condition: {type: and}\n"
+		"        tag-filters: [{field-name: protocol, operator: '=', field-values: [6]}]",
+	};
+	struct got a = { 0 }, c = { 0 };
+	struct rowb b;
+
+	h_start("1MiB", 2, exps);
+	small_row(&b, SCHEMA_DS_NETWORK_1S, "p1", 1716998400, 3, 0);
+	rowb_set_metric(&b, 2, 0); /* packet_tx 0, packet_rx 1, byte_tx 0 */
+	h_push(REC, rb_encode(&b));
+	small_row(&b, SCHEMA_DS_NETWORK_1S, "p2", 1716998400, 3, 5);
+	rowb_set_num(&b, SCHEMA_T_PROTOCOL, 17);
+	h_push(REC, rb_encode(&b));
+	small_row(&b, SCHEMA_DS_APPLICATION_1M, "p3", 1716998400, 9, 2);
+	rowb_set_str(&b, SCHEMA_T_APP_SERVICE, "", 0);
+	h_push(REC, rb_encode(&b));
+	h_run_to_end();
+	h_collect(0, &a);
+	h_collect(1, &c);
+	/* Exporter 0: network.1s only, metrics only, zeros skipped: row 1 has
+	 * 0,1,0 -> 1 series, row 2 has 5,6,7 -> 3 series. */
+	cr_expect_eq(a.n, 4);
+	for (size_t i = 0; i < a.n; i++) {
+		cr_expect_eq(a.s[i].n, 2, "only __name__ and datasource");
+		cr_expect_str_eq(gs_label(&a.s[i], "datasource"), "flow_metrics.network.1s");
+		cr_expect_neq(a.s[i].v, 0);
+	}
+	/* Exporter 1: protocol = 6 passes row 1 and row 3, not row 2; only the
+	 * selected fields; enums as numbers; empty app_service omitted. */
+	cr_expect_eq(c.n, 2);
+	for (size_t i = 0; i < c.n; i++) {
+		const char *name = gs_label(&c.s[i], "__name__");
+
+		cr_expect_str_eq(gs_label(&c.s[i], "protocol"), "6");
+		cr_expect_str_eq(gs_label(&c.s[i], "server_port"), "443");
+		cr_expect_null(gs_label(&c.s[i], "pod_id"));
+		cr_expect_null(gs_label(&c.s[i], "app_service"));
+		cr_expect(strcmp(name, "byte_tx") == 0 || strcmp(name, "request") == 0, "%s", name);
+		cr_expect_eq(c.s[i].v, strcmp(name, "byte_tx") == 0 ? 0 : 2); /* zero kept here */
+	}
+	cr_expect_eq(stat_get(&h_st(1)->rows_filtered), 1);
+	cr_expect_eq(stat_get(&h_st(1)->rows), 2);
+	cr_expect_eq(stat_get(&h_st(0)->rows), 2);
+	cr_expect_eq(stat_get(&h_st(0)->series), 4);
+	got_free(&a);
+	got_free(&c);
+}
+
+Test(encoder, malformed_rows_and_oversize_series_are_counted_and_skipped)
+{
+	/* batch-size 1 and queue-size 1: the smallest lane ring (4 KiB). */
+	const char *exps[1] = { "    data-sources: [flow_metrics.application.1s]\n    batch-size: 1\n"
+				"    queue-size: 1\n    queue-count: 1" };
+	static const uint8_t junk[24] = { 9, 9, 9, 9 };
+	static char big[3000];
+	struct got g = { 0 };
+	struct rowb b;
+
+	h_start("1MiB", 1, exps);
+	h_push(junk, sizeof(junk));
+	memset(big, 'x', sizeof(big));
+	small_row(&b, SCHEMA_DS_APPLICATION_1S, "p", 1716998400, 2, 1);
+	rowb_set_str(&b, SCHEMA_T_APP_SERVICE, big, sizeof(big));
+	h_push(REC, rb_encode(&b));
+	small_row(&b, SCHEMA_DS_APPLICATION_1S, "p", 1716998401, 1, 1);
+	h_push(REC, rb_encode(&b));
+	h_run_to_end();
+	h_collect(0, &g);
+	cr_expect_eq(stat_get(&H.shm.stats->enc[0].rows_bad), 1);
+	cr_expect_eq(stat_get(&h_st(0)->series_oversize), 2);
+	cr_expect_eq(g.n, 1);
+	cr_expect_eq(ring_used_bytes(H.in.hdr), 0);
 	got_free(&g);
 }

@@ -872,3 +872,229 @@ Test(encoder, malformed_rows_and_oversize_series_are_counted_and_skipped)
 	cr_expect_eq(ring_used_bytes(H.in.hdr), 0);
 	got_free(&g);
 }
+
+/* --- the real process loop, in a child process ---------------------------- */
+
+static volatile sig_atomic_t child_reload;
+
+static void child_hup(int sig)
+{
+	(void)sig;
+	child_reload = 1;
+}
+
+/* Fork an encoder running enc_run() on the arena, as flowrw-encoder does. */
+static void h_spawn(void)
+{
+	pid_t pid = fork();
+
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = child_hup };
+		struct enc *e = calloc(1, sizeof(*e));
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGHUP, &sa, NULL);
+		if (!e || enc_init(e, &H.shm, &H.cfg, 0))
+			_exit(3);
+		e->reload = &child_reload;
+		_exit(enc_run(e) == 0 ? 0 : 4);
+	}
+	H.child = pid;
+}
+
+/* Wait up to <ms> for the child to exit; its exit status, or -1. */
+static int h_wait_child(int ms)
+{
+	int64_t end = now_ms() + ms;
+	int st;
+
+	while (now_ms() < end) {
+		pid_t r = waitpid(H.child, &st, WNOHANG);
+
+		if (r == H.child) {
+			H.child = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* Wait up to <ms> until lane <q> of exporter <exp> holds >= <units> series
+ * (committed and not released); returns the elapsed ms or -1. */
+static int64_t h_wait_units(int exp, int q, uint64_t units, int ms)
+{
+	struct ring_hdr *h = shm_lane_ring(&H.shm, exp, 0, q);
+	int64_t t0 = now_ms();
+
+	while (now_ms() - t0 < ms) {
+		if (atomic_load(&h->prod_units) - atomic_load(&h->cons_units) >= units)
+			return now_ms() - t0;
+		usleep(2000);
+	}
+	return -1;
+}
+
+Test(encoder, process_flushes_a_partial_batch_after_flush_timeout)
+{
+	const char *exps[1] = { "    data-sources: [flow_metrics.application.1s]\n    flush-timeout: 0.5\n"
+				"    queue-count: 1" };
+	struct got g = { 0 };
+	struct rowb b;
+	int64_t waited;
+
+	h_config("1MiB", NULL, 1, exps);
+	h_spawn();
+	small_row(&b, SCHEMA_DS_APPLICATION_1S, "p", 1716998400, 9, 1);
+	h_push(REC, rb_encode(&b));
+	waited = h_wait_units(0, 0, 9, 3000);
+	cr_assert_geq(waited, 0, "partial batch never left");
+	cr_expect_geq(waited, 400, "left after %lld ms, before flush-timeout", (long long)waited);
+	cr_expect_leq(waited, 1200, "left after %lld ms", (long long)waited);
+	cr_expect_eq(stat_get(&h_st(0)->timeout_flushes), 1);
+	h_collect(0, &g);
+	cr_expect_eq(g.n, 9);
+	/* Idle now: it sleeps on the doorbell, not spinning. */
+	{
+		char path[64], line[512];
+		unsigned long ut0 = 0, ut1 = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)H.child);
+		f = fopen(path, "r");
+		cr_assert_not_null(f);
+		cr_assert_not_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		sscanf(strrchr(line, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu", &ut0);
+		usleep(500000);
+		f = fopen(path, "r");
+		cr_assert_not_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		sscanf(strrchr(line, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu", &ut1);
+		cr_expect_leq(ut1 - ut0, 5, "idle encoder used %lu ticks of user CPU in 0.5 s", ut1 - ut0);
+	}
+	ring_close(&H.in);
+	cr_expect_eq(h_wait_child(5000), 0);
+	got_free(&g);
+}
+
+Test(encoder, queue_size_makes_the_encoder_wait_for_the_sender)
+{
+	const char *exps[1] = { "    data-sources: [flow_metrics.application.1s]\n    flush-timeout: 0.05\n"
+				"    queue-count: 1\n    queue-size: 10\n    batch-size: 5\n"
+				"    export-fields: [$tag, request, response, direction_score, rrt_max, rrt_sum]" };
+	struct ring_cons c;
+	struct got g = { 0 };
+	struct rowb b;
+	struct ring_hdr *lh;
+
+	h_config("1MiB", NULL, 1, exps);
+	h_spawn();
+	for (int r = 0; r < 3; r++) {
+		small_row(&b, SCHEMA_DS_APPLICATION_1S, "p", 1716998400 + (uint32_t)r, 9, r);
+		h_push(REC, rb_encode(&b));
+	}
+	lh = shm_lane_ring(&H.shm, 0, 0, 0);
+	cr_assert_geq(h_wait_units(0, 0, 10, 3000), 0, "first two batches never came");
+	usleep(300000);
+	cr_expect_eq(atomic_load(&lh->prod_units), 10, "lane went past queue-size");
+	cr_expect_geq(stat_get(&h_st(0)->lane_full_waits), 1);
+	cr_expect_eq(atomic_load(&H.in.hdr->cons_units), 2, "the waiting row was released");
+	/* The sender delivers one batch: the third row's batch follows. */
+	cr_assert_eq(ring_cons_attach(&c, lh), 0);
+	cr_assert_not_null(ring_peek(&c, &(uint32_t){ 0 }));
+	ring_advance(&c);
+	ring_release(&c, 5);
+	cr_assert_geq(h_wait_units(0, 0, 10, 3000), 0, "third batch never came");
+	cr_expect_eq(atomic_load(&lh->prod_units), 15);
+	ring_close(&H.in);
+	cr_expect_eq(h_wait_child(5000), 0);
+	h_collect(0, &g);
+	cr_expect_eq(g.n, 10);
+	for (size_t i = 0; i < g.n; i++)
+		cr_expect_geq(g.s[i].ts, 1716998401000LL);
+	got_free(&g);
+}
+
+Test(encoder, drain_flushes_everything_closes_lanes_and_exits_zero)
+{
+	char ex[512];
+	const char *exps[2] = { ex, "    data-sources: [flow_metrics.network.1m]\n    queue-count: 3" };
+	struct got g0 = { 0 }, g1 = { 0 };
+	struct rowb b;
+	int want0 = 0, want1 = 0;
+
+	snprintf(ex, sizeof(ex), "    data-sources: %s\n    queue-count: 5\n    flush-timeout: 60", ALL_DS);
+	h_config("1MiB", NULL, 2, exps);
+	h_spawn();
+	for (int r = 0; r < 80; r++) {
+		int ds = DS_IDS[r % 8];
+		int nm = schema_family_is_app(schema_ds_family(ds)) ? 9 : 65;
+		char pod[16];
+
+		snprintf(pod, sizeof(pod), "pod-%d", r);
+		small_row(&b, ds, pod, 1716998400 + (uint32_t)r, nm, 1);
+		h_push(REC, rb_encode(&b));
+		want0 += nm;
+		want1 += ds == 0 ? nm : 0;
+	}
+	ring_close(&H.in);
+	cr_assert_eq(h_wait_child(5000), 0, "encoder did not exit 0 after the input closed");
+	for (int q = 0; q < 5; q++)
+		cr_expect(atomic_load(&((struct ring_hdr *)shm_lane_ring(&H.shm, 0, 0, q))->closed));
+	for (int q = 0; q < 3; q++)
+		cr_expect(atomic_load(&((struct ring_hdr *)shm_lane_ring(&H.shm, 1, 0, q))->closed));
+	cr_expect_eq(ring_used_bytes(H.in.hdr), 0);
+	cr_expect_eq(atomic_load(&H.in.hdr->cons_units), 80);
+	h_collect(0, &g0);
+	h_collect(1, &g1);
+	cr_expect_eq(g0.n, (size_t)want0);
+	cr_expect_eq(g1.n, (size_t)want1);
+	cr_expect_eq(stat_get(&h_st(0)->timeout_flushes), 0);
+	got_free(&g0);
+	got_free(&g1);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(encoder, sighup_reloads_the_dictionary_and_keeps_it_on_a_bad_file)
+{
+	const char *exps[1] = { "    data-sources: [flow_metrics.network.1s]\n    flush-timeout: 0.05\n"
+				"    queue-count: 1\n    export-fields: [pod_id, byte_tx]" };
+	char path[64], extra[128];
+	struct got g = { 0 };
+	struct rowb b;
+
+	snprintf(path, sizeof(path), "/tmp/flowrw-test-dict-%d", (int)getpid());
+	write_file(path, "pod 7 alpha\n");
+	snprintf(extra, sizeof(extra), "  dictionary: %s\n", path);
+	h_config("1MiB", extra, 1, exps);
+	h_spawn();
+	for (int step = 0; step < 3; step++) {
+		rowb_reset(&b);
+		rowb_set_ds(&b, SCHEMA_DS_NETWORK_1S);
+		rowb_set_time(&b, 1716998400 + (uint32_t)step);
+		rowb_set_metric(&b, 2, 100);
+		rowb_set_num(&b, SCHEMA_T_POD_ID, 7);
+		h_push(REC, rb_encode(&b));
+		cr_assert_geq(h_wait_units(0, 0, 1, 3000), 0);
+		h_collect(0, &g);
+		cr_assert_eq(g.n, (size_t)step + 1);
+		cr_expect_str_eq(gs_label(&g.s[step], "pod_id"), step == 0 ? "alpha" : "beta", "step %d", step);
+		write_file(path, step == 0 ? "pod 7 beta\n" : "pod 7 gamma\npod x broken\n");
+		kill(H.child, SIGHUP);
+		usleep(200000);
+	}
+	ring_close(&H.in);
+	cr_expect_eq(h_wait_child(5000), 0);
+	unlink(path);
+	got_free(&g);
+}

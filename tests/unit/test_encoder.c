@@ -708,10 +708,10 @@ Test(encoder, flush_timeout_closes_a_partial_batch_and_holds_rows_until_then)
 
 Test(encoder, held_rows_past_half_the_input_ring_are_flushed)
 {
-	/* Batches never fill (batch-size 1e6) nor time out (1 h): only the
+	/* Batches never fill (batch-size 20000) nor time out (1 h): only the
 	 * half-ring rule can hand the rows back to ingest. */
 	const char *exps[1] = { "    data-sources: [flow_metrics.network.1s]\n    flush-timeout: 3600\n"
-				"    batch-size: 1000000\n    queue-size: 1000000\n    queue-count: 4\n"
+				"    batch-size: 20000\n    queue-size: 20000\n    queue-count: 4\n"
 				"    export-fields: [byte_tx]" };
 	struct got g = { 0 };
 	struct rowb b;

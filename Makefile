@@ -111,12 +111,13 @@ $(ROLE_BINS):
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
-$(TOOL_BINS): $(BIN)/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard tools/%/*.c)) $(LIB)
+# (make substitutes the stem for every % here, so no patsubst patterns)
+$(TOOL_BINS): $(BIN)/%: $$(addprefix $(O)/,$$(subst .c,.o,$$(wildcard tools/%/*.c))) $(LIB)
 	@mkdir -p $(BIN)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(TTOOL_BINS): $(O)/tests/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard tests/tools/%/*.c)) $(LIB)
+$(TTOOL_BINS): $(O)/tests/%: $$(addprefix $(O)/,$$(subst .c,.o,$$(wildcard tests/tools/%/*.c))) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

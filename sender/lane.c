@@ -38,6 +38,16 @@ int64_t lane_backoff_ns(uint64_t *rng, int64_t min_b, int64_t max_b, uint32_t at
 	return (int64_t)(rng_next(rng) % ((uint64_t)cap + 1));
 }
 
+void lane_shuffle(uint64_t *rng, uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = n; i > 1; i--) {
+		uint32_t j = (uint32_t)(rng_next(rng) % i), t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
 /* --- timer heap ---------------------------------------------------------- */
 
 static bool heap_less(const struct lane_set *s, uint32_t a, uint32_t b)
@@ -400,7 +410,7 @@ int lane_set_init(struct lane_set *s, const struct shm *shm, const struct cfg *c
 
 	memset(s, 0, sizeof(*s));
 	s->pool = pool;
-	s->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	s->rng = seed;
 	for (int e = 0; e < c->n_exporters && e < CFG_MAX_EXPORTERS; e++)
 		if (c->exporters[e].active)
 			n += (uint32_t)(shm_lane_count(shm, e) * (int)shm->hdr->n_encoders);
@@ -431,12 +441,7 @@ int lane_set_init(struct lane_set *s, const struct shm *shm, const struct cfg *c
 		/* DeepFlow: one random permutation at start-up, every lane starts at its head. */
 		for (uint32_t i = 0; i < ex->n_ep; i++)
 			ex->order[i] = conn_ep_id(pool, e, (int)i);
-		for (uint32_t i = ex->n_ep; i > 1; i--) {
-			uint32_t j = (uint32_t)(rng_next(&s->rng) % i), t = ex->order[i - 1];
-
-			ex->order[i - 1] = ex->order[j];
-			ex->order[j] = t;
-		}
+		lane_shuffle(&s->rng, ex->order, ex->n_ep);
 		qc = shm_lane_count(shm, e);
 		for (uint32_t enc = 0; enc < shm->hdr->n_encoders; enc++)
 			for (int q = 0; q < qc; q++) {

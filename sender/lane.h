@@ -95,6 +95,7 @@ struct lane_set {
  * Attach every lane ring of every active exporter of <c> in <shm> and set up
  * the exporters' endpoint order (one random permutation each, as DeepFlow).
  * <pool> must be initialised; its callbacks are pointed at this set.
+ * <seed> must not be 0 (xorshift).
  * Returns 0, -EPROTO (a ring is not formatted) or -ENOMEM.  Sender only.
  */
 int lane_set_init(struct lane_set *s, const struct shm *shm, const struct cfg *c,
@@ -129,5 +130,9 @@ uint64_t lane_count_undelivered(struct lane_set *s);
 /* Capped exponential backoff with full jitter: uniform in [0, min(max,
  * min_b * 2^attempt)] (AWS "full jitter").  Exposed for tests. */
 int64_t lane_backoff_ns(uint64_t *rng, int64_t min_b, int64_t max_b, uint32_t attempt);
+
+/* Fisher-Yates shuffle of <v>/<n> driven by <rng> (the endpoint order of
+ * lane_set_init: exporter by exporter, first thing drawn from the seed). */
+void lane_shuffle(uint64_t *rng, uint32_t *v, uint32_t n);
 
 #endif

@@ -63,7 +63,7 @@ int sender_run(struct shm *shm, const struct cfg *c, uint64_t seed)
 			lanes += (uint64_t)shm_lane_count(shm, e) * shm->hdr->n_encoders;
 		}
 	if (!seed)
-		seed = (uint64_t)mono_ns() ^ ((uint64_t)getpid() << 32);
+		seed = ((uint64_t)mono_ns() ^ ((uint64_t)getpid() << 32)) | 1;
 
 	err = uring_init(&u, pow2_clamp(lanes * 4, 64, 4096));
 	if (err) {

@@ -204,14 +204,15 @@ static int parse_endpoint(struct cfg_ctx *y, yaml_node_t *n, struct cfg_endpoint
 	return 0;
 }
 
-static void parse_endpoints(struct cfg_ctx *y, const struct cfg_key *k, struct cfg_exporter *e)
+static void parse_endpoints(struct cfg_ctx *y, yaml_node_t *exp, const struct cfg_key *k,
+			    struct cfg_exporter *e)
 {
 	size_t pl = cfg_push(y, "endpoints");
 	yaml_node_t *list = k->val;
 	int n;
 
 	if (!k->key || cfg_is_null(list) || (list->type == YAML_SEQUENCE_NODE && !cfg_seq_len(list))) {
-		cfg_err(y, k->key ? list : NULL, "%s (DeepFlow would panic on the first send)",
+		cfg_err(y, k->key ? list : exp, "%s (DeepFlow would panic on the first send)",
 			k->key ? "empty list" : "missing: at least one http:// URL is needed");
 		goto out;
 	}
@@ -996,7 +997,9 @@ static void parse_exporter(struct cfg_ctx *y, yaml_node_t *n, struct cfg_exporte
 	e->tag_filter_condition = CFG_COND_AND;
 	e->line = n ? (int)n->start_mark.line + 1 : 0;
 
+	y->unknown_hint = " (DeepFlow would ignore them silently)";
 	r = cfg_map(y, n, keys, K_COUNT);
+	y->unknown_hint = NULL;
 	if (r) {
 		if (r == 1)
 			cfg_err(y, n, "empty exporter entry");
@@ -1043,7 +1046,7 @@ static void parse_exporter(struct cfg_ctx *y, yaml_node_t *n, struct cfg_exporte
 
 	parse_data_sources(y, &keys[K_DATA_SOURCES], e);
 	fams = exporter_families(e);
-	parse_endpoints(y, &keys[K_ENDPOINTS], e);
+	parse_endpoints(y, n, &keys[K_ENDPOINTS], e);
 
 	int_key_default0(y, &keys[K_QUEUE_COUNT], 1, CFG_MAX_QUEUE_COUNT, EXP_DEF_QUEUE_COUNT,
 			 &e->queue_count);

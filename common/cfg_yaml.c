@@ -255,6 +255,21 @@ struct cfg_key *cfg_key_find(struct cfg_key *keys, int nkeys, const char *name)
 	return NULL;
 }
 
+/* A known key that <name> differs from only by case or '_' for '-'. */
+static const char *near_key(const struct cfg_key *keys, int nkeys, const char *name)
+{
+	for (int i = 0; i < nkeys; i++) {
+		const char *a = keys[i].name, *b = name;
+
+		while (*a && *b && (tolower((unsigned char)*a) == tolower((unsigned char)*b) ||
+				    (*a == '-' && *b == '_')))
+			a++, b++;
+		if (!*a && !*b)
+			return keys[i].name;
+	}
+	return NULL;
+}
+
 int cfg_map(struct cfg_ctx *y, yaml_node_t *n, struct cfg_key *keys, int nkeys)
 {
 	char unknown[512];
@@ -288,13 +303,16 @@ int cfg_map(struct cfg_ctx *y, yaml_node_t *n, struct cfg_key *keys, int nkeys)
 		}
 		known = cfg_key_find(keys, nkeys, name);
 		if (!known) {
+			const char *near = near_key(keys, nkeys, name);
+
 			if (!first_unknown)
 				first_unknown = k;
 			if (n_unknown < 8 && ulen < sizeof(unknown) - 1) {
 				int w = snprintf(unknown + ulen, sizeof(unknown) - ulen,
-						 "%s%s (line %zu)", n_unknown ? ", " : "",
+						 "%s%s (line %zu%s%s%s)", n_unknown ? ", " : "",
 						 cfg_quote(name, k->data.scalar.length, q, 48),
-						 k->start_mark.line + 1);
+						 k->start_mark.line + 1, near ? "; did you mean " : "",
+						 near ? near : "", near ? "?" : "");
 				if (w > 0)
 					ulen += (size_t)w < sizeof(unknown) - ulen ? (size_t)w
 										    : sizeof(unknown) - ulen - 1;
@@ -313,8 +331,8 @@ int cfg_map(struct cfg_ctx *y, yaml_node_t *n, struct cfg_key *keys, int nkeys)
 		known->val = v;
 	}
 	if (n_unknown)
-		cfg_warn(y, first_unknown, "unknown key%s %s%s ignored (DeepFlow ignores unknown keys silently)",
-			 n_unknown > 1 ? "s" : "", unknown, n_unknown > 8 ? ", ..." : "");
+		cfg_warn(y, first_unknown, "unknown key%s %s%s ignored%s", n_unknown > 1 ? "s" : "",
+			 unknown, n_unknown > 8 ? ", ..." : "", y->unknown_hint ? y->unknown_hint : "");
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct cfg_ctx {
 	size_t plen;
 	int demote;              /* > 0: errors are reported as warnings */
 	const char *demote_why;  /* appended to demoted errors */
+	const char *unknown_hint; /* appended to the unknown-keys warning */
 	bool oom;                /* an allocation failed: the load fails */
 	/* CPUs, read once per load for the cpu-affinity checks */
 	bool cpus_read, online_ok, allowed_ok;

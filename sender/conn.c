@@ -404,6 +404,8 @@ static void finish(struct conn_pool *p, struct conn *c)
 		idle_push(p, c);
 		arm_recv(p, c);
 	} else {
+		log_debug("endpoint %s: closing the connection after HTTP %d (%s)", p->ep[c->ep].url,
+			  c->status, c->meta.keep_alive ? "unusable" : "not keep-alive");
 		conn_close(p, c);
 	}
 	deliver(p, owner, &r);
@@ -604,6 +606,8 @@ static void on_recv(struct conn_pool *p, struct conn *c, int res)
 	}
 	if (c->state == CONN_IDLE) {
 		/* The server closed (or spoke out of turn on) an idle connection. */
+		log_debug("endpoint %s: idle connection %s", p->ep[c->ep].url,
+			  res > 0 ? "got unexpected bytes" : res == 0 ? "closed by the server" : "failed");
 		conn_close(p, c);
 		return;
 	}

@@ -66,6 +66,7 @@ struct conn_endpoint {
 	uint32_t n_open;         /* connections open or opening */
 	struct stats_endpoint *st;
 	struct log_limit lim;
+	uint64_t fails;          /* failed attempts since the last 2xx (for the recovery log) */
 };
 
 struct conn {

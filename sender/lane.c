@@ -308,6 +308,7 @@ static bool start(struct lane_set *s, uint32_t id)
 	}
 	stat_add(&ep->st->transport_errors, 1);
 	stat_set(&ep->st->up, 0);
+	ep->fails++;
 	log_limited(&ep->lim, LOG_LVL_WARN, "endpoint %s: %s; batch of %u series kept for retry",
 		    ep->url, what ? what : "cannot connect", l->head->n_series);
 	return failed(s, id, -1);
@@ -335,7 +336,6 @@ static void on_done(void *ctx, uint32_t id, const struct conn_result *r)
 	struct conn_endpoint *ep = lane_ep(s, l);
 	struct stats_endpoint *st = ep->st;
 	int status = r->status;
-	bool was_down;
 
 	if (l->state != LANE_FLIGHT)
 		return;
@@ -344,14 +344,16 @@ static void on_done(void *ctx, uint32_t id, const struct conn_result *r)
 	observe_latency(st, s->now_ns - l->started_ns);
 	l->state = LANE_READY;
 	if (r->err) {
-		stat_add(&st->transport_errors, 1);
-		stat_set(&st->up, 0);
 		if (r->stale && l->stale < LANE_STALE_RETRIES) {
+			/* The server closed a kept-alive connection as we used it. */
+			log_debug("endpoint %s: kept-alive connection was closed; resending at once", ep->url);
 			l->stale++;
-			l->resend = true;
 			lane_kick(s, id);
 			return;
 		}
+		stat_add(&st->transport_errors, 1);
+		stat_set(&st->up, 0);
+		ep->fails++;
 		log_limited(&ep->lim, LOG_LVL_WARN, "endpoint %s: %s; batch of %u series kept for retry",
 			    ep->url, r->what ? r->what : "transport error", l->head->n_series);
 		if (!failed(s, id, -1))
@@ -359,7 +361,6 @@ static void on_done(void *ctx, uint32_t id, const struct conn_result *r)
 		return;
 	}
 	l->stale = 0;
-	was_down = stat_get(&st->up) == 0 && l->resend;
 	if (status >= 200 && status < 300) {
 		stat_add(&st->ok, 1);
 		stat_add(&st->bytes, l->head->body_len);
@@ -367,8 +368,11 @@ static void on_done(void *ctx, uint32_t id, const struct conn_result *r)
 		stat_add(&ex->st->series_sent, l->head->n_series);
 		stat_add(&ex->st->samples_sent, l->head->n_samples);
 		stat_add(&ex->st->batches_sent, 1);
-		if (was_down)
-			log_info("endpoint %s: delivering again", ep->url);
+		if (ep->fails) {
+			log_info("endpoint %s: delivering again after %llu failed attempt(s)", ep->url,
+				 (unsigned long long)ep->fails);
+			ep->fails = 0;
+		}
 		settle(s, id);
 		lane_kick(s, id);
 		return;
@@ -376,6 +380,7 @@ static void on_done(void *ctx, uint32_t id, const struct conn_result *r)
 	if (status == 429 || status >= 500) {
 		stat_add(status == 429 ? &st->status_429 : &st->status_5xx, 1);
 		stat_set(&st->up, 0);
+		ep->fails++;
 		log_limited(&ep->lim, LOG_LVL_WARN, "endpoint %s: HTTP %d%s; batch of %u series kept for retry",
 			    ep->url, status, r->retry_after_s > 0 ? " with Retry-After" : "",
 			    l->head->n_series);
@@ -533,6 +538,7 @@ void lane_timers(struct lane_set *s)
 			stat_add(&ep->st->in_flight, (uint64_t)-1);
 			stat_add(&ep->st->transport_errors, 1);
 			stat_set(&ep->st->up, 0);
+			ep->fails++;
 			observe_latency(ep->st, s->now_ns - l->started_ns);
 			log_limited(&ep->lim, LOG_LVL_WARN,
 				    "endpoint %s: no response within request-timeout (%.1f s); batch of %u series kept for retry",

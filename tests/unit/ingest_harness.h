@@ -70,7 +70,8 @@ static inline void h_init(struct harness *h, int encoders, size_t ring_bytes)
 	cr_assert(h->rows);
 	snprintf(h->dir, sizeof(h->dir), "/tmp/flowrw-ingest-XXXXXX");
 	cr_assert(mkdtemp(h->dir));
-	log_init("ingest", -1, LOG_LVL_WARN);
+	/* FLOWRW_TEST_LOG=info shows the child's info lines. */
+	log_init("ingest", -1, getenv("FLOWRW_TEST_LOG") ? LOG_LVL_INFO : LOG_LVL_WARN);
 }
 
 static inline struct cfg_source *h_source(struct harness *h, enum cfg_source_type t)

@@ -23,7 +23,6 @@
 #define EXP_MAX_HEADERS      64
 #define EXP_MAX_FILTERS      256   /* per list, and groups per exporter */
 
-void cfg_exporter_fini(struct cfg_exporter *e);
 
 static void filter_free(struct cfg_tag_filter *f)
 {
@@ -738,11 +737,12 @@ static void check_export_field(struct cfg_ctx *y, yaml_node_t *n, const char *s)
 		return;
 	dot = strchr(s, '.');
 	if (dot && dot[1]) {
-		/* DeepFlow looks up the part after the first dot ($tag.flow_info). */
+		/* DeepFlow looks up the second '.'-part ($tag.flow_info); the
+		 * encoder's fields_select() does the same. */
 		const char *sub = dot + 1;
 		size_t sublen = strcspn(sub, ".");
 
-		if (schema_subcat_from_name(sub, sublen) < 0 || sub[sublen])
+		if (schema_subcat_from_name(sub, sublen) < 0)
 			cfg_warn(y, n, "unknown category `%s` ignored (e.g. $tag.flow_info, "
 				 "$metrics.delay)", q);
 		return;

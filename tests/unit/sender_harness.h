@@ -62,6 +62,7 @@ struct harness {
 	int n_prod;
 	uint8_t *raw, *comp;
 	size_t raw_cap, comp_cap;
+	const char *flowrw_extra;     /* more `flowrw:` keys, each line indented by 2 */
 };
 
 static inline int64_t h_now_ms(void)
@@ -268,8 +269,10 @@ static inline int h_config(struct harness *h, int encoders, const char *fmt, ...
 		     "  stats-listen: \"\"\n"
 		     "  drain-timeout: 5\n"
 		     "  sources: [{type: stdin}]\n"
-		     "  log-level: %s\n",
-		     body, encoders, getenv("H_LOG_LEVEL") ? getenv("H_LOG_LEVEL") : "info");
+		     "  log-level: %s\n"
+		     "%s",
+		     body, encoders, getenv("H_LOG_LEVEL") ? getenv("H_LOG_LEVEL") : "info",
+		     h->flowrw_extra ? h->flowrw_extra : "");
 	err = cfg_load_buffer(&h->cfg, h->yaml, (size_t)n, "sender-test.yaml", &diag);
 	if (err) {
 		cfg_diag_print(&diag, stderr);
@@ -352,13 +355,13 @@ static inline bool h_log_has(struct harness *h, const char *needle)
 }
 
 /*
- * Encode and commit one batch to lane <lane> of exporter 0: series ids
- * <first> .. <first + n - 1>, one sample each at <ts> (value = ts).  Series
- * labels: __name__="flowrw_test", series="<id>", plus <extra_labels> filler
- * labels to make realistic sizes.  Waits (bounded, 10 s) for ring space.
- * Returns 0 or -ETIMEDOUT.
+ * Encode a batch (protobuf-c + snappy) into h->comp: series ids <first> ..
+ * <first + n - 1>, one sample each at <ts> (value = ts).  Series labels:
+ * __name__="flowrw_test", series="<id>", plus <extra_labels> filler labels
+ * to make realistic sizes.  Returns the compressed length.
  */
-static inline int h_feed(struct harness *h, int lane, int first, int n, int64_t ts, int extra_labels)
+static inline size_t h_encode(struct harness *h, int first, int n, int64_t ts, int extra_labels,
+			      size_t *raw_out)
 {
 	Prometheus__WriteRequest wr = PROMETHEUS__WRITE_REQUEST__INIT;
 	Prometheus__TimeSeries *tsv = calloc((size_t)n, sizeof(*tsv));
@@ -373,9 +376,6 @@ static inline int h_feed(struct harness *h, int lane, int first, int n, int64_t 
 					     "pod_ns", "protocol", "region", "role", "server_port",
 					     "tap_side", "vpc" };
 	size_t raw_len, comp_len;
-	struct batch_hdr *bh;
-	int64_t end = h_now_ms() + 10000;
-	int err = 0;
 
 	for (int i = 0; i < n; i++) {
 		char *sp = strs + (size_t)i * (32 + 48 * (size_t)extra_labels);
@@ -428,14 +428,32 @@ static inline int h_feed(struct harness *h, int lane, int first, int n, int64_t 
 		h->comp = malloc(comp_len);
 	}
 	snappy_compress((const char *)h->raw, raw_len, (char *)h->comp, &comp_len);
+	free(tsv);
+	free(tsp);
+	free(smp);
+	free(smpp);
+	free(lab);
+	free(labp);
+	free(strs);
+	if (raw_out)
+		*raw_out = raw_len;
+	return comp_len;
+}
+
+/* Commit <body>/<len> as a batch of <n> series to lane <lane> of exporter 0;
+ * waits (bounded, <wait_ms>) for ring space.  Returns 0 or -ETIMEDOUT. */
+static inline int h_commit(struct harness *h, int lane, const void *body, size_t len, int n,
+			   size_t raw_len, int64_t ts, int wait_ms)
+{
+	int64_t end = h_now_ms() + wait_ms;
+	struct batch_hdr *bh;
+
 	for (;;) {
-		bh = ring_reserve(&h->prod[lane], (uint32_t)(sizeof(*bh) + comp_len));
+		bh = ring_reserve(&h->prod[lane], (uint32_t)(sizeof(*bh) + len));
 		if (bh)
 			break;
-		if (h_now_ms() > end) {
-			err = -ETIMEDOUT;
-			goto out;
-		}
+		if (h_now_ms() >= end)
+			return -ETIMEDOUT;
 		h_sleep_ms(1);
 	}
 	memset(bh, 0, sizeof(*bh));
@@ -444,19 +462,19 @@ static inline int h_feed(struct harness *h, int lane, int first, int n, int64_t 
 	bh->n_series = (uint32_t)n;
 	bh->n_samples = (uint32_t)n;
 	bh->raw_len = (uint32_t)raw_len;
-	bh->body_len = (uint32_t)comp_len;
+	bh->body_len = (uint32_t)len;
 	bh->min_ts_ms = bh->max_ts_ms = ts;
-	memcpy(bh + 1, h->comp, comp_len);
+	memcpy(bh + 1, body, len);
 	ring_commit(&h->prod[lane], (uint64_t)n);
-out:
-	free(tsv);
-	free(tsp);
-	free(smp);
-	free(smpp);
-	free(lab);
-	free(labp);
-	free(strs);
-	return err;
+	return 0;
+}
+
+/* Encode and commit one batch to lane <lane> (see h_encode); waits up to 10 s. */
+static inline int h_feed(struct harness *h, int lane, int first, int n, int64_t ts, int extra_labels)
+{
+	size_t raw, len = h_encode(h, first, n, ts, extra_labels, &raw);
+
+	return h_commit(h, lane, h->comp, len, n, raw, ts, 10000);
 }
 
 static inline void h_close_lanes(struct harness *h)

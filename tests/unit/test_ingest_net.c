@@ -208,15 +208,18 @@ Test(ingest_net, unix_socket)
 }
 
 /* A full ring stops the reading of a TCP source (the writer sees its
- * socket buffers fill), and reading resumes when the encoder catches up. */
+ * socket buffers fill), and reading resumes when the encoder catches up.
+ * The test thread is both the writer and the only consumer of the ring, so
+ * it never makes a blocking write: a blocked write would wait for ingest,
+ * which waits for this thread to drain the ring. */
 Test(ingest_net, full_ring_pushes_back_on_the_writer)
 {
-	enum { ROWS = 300000 };
+	enum { MAX_ROWS = 300000, AFTER = 3000 };
 	struct cfg_source *src;
 	char row[512];
-	int fd;
-	size_t sent = 0;
-	long id = 0;
+	int fd, n = 0, off = 0;
+	long id = 0, target;
+	bool blocked = false;
 	int64_t end;
 
 	h_init(&H, 1, 4096);
@@ -227,31 +230,49 @@ Test(ingest_net, full_ring_pushes_back_on_the_writer)
 	cr_assert_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	/* Nobody reads the ring: the writer must come to a stop. */
 	end = h_ms() + 10000;
-	while (id < ROWS && h_ms() < end) {
-		int n = h_row_text(row, sizeof(row), (int)(id % 3), id);
-		ssize_t w = write(fd, row, (size_t)n);
+	while (id < MAX_ROWS && h_ms() < end) {
+		ssize_t w;
 
+		n = h_row_text(row, sizeof(row), (int)(id % 3), id);
+		w = write(fd, row, (size_t)n);
 		if (w == n) {
 			id++;
-			sent += (size_t)n;
 			continue;
 		}
 		cr_assert(w > 0 || errno == EAGAIN, "write: %s", strerror(errno));
-		if (w < 0)
-			w = 0;
-		/* Blocked: finish this row once the reader catches up. */
-		usleep(100 * 1000);
-		cr_assert_gt(h_stat(&H.shm.stats->in.ring_full_waits), 0);
-		cr_assert_eq(fcntl(fd, F_SETFL, 0), 0);
-		h_take(&H);
-		send_all(fd, row + w, (size_t)(n - w));
-		id++;
+		off = w > 0 ? (int)w : 0;
+		blocked = true;
 		break;
 	}
-	cr_assert_lt(id, ROWS, "the writer never blocked");
-	/* Now read: everything written so far arrives. */
+	cr_assert(blocked, "the writer never blocked (%ld rows written)", id);
+	end = h_ms() + 5000;
+	while (h_stat(&H.shm.stats->in.ring_full_waits) == 0 && h_ms() < end)
+		usleep(2000);
+	cr_assert_gt(h_stat(&H.shm.stats->in.ring_full_waits), 0, "ingest never waited on the full ring");
+	/* Now read while writing more: reading resumes, the row cut short and
+	 * AFTER more rows go through the same connection. */
+	target = id + 1 + AFTER;
+	end = h_ms() + 20000;
+	while (id < target && h_ms() < end) {
+		ssize_t w;
+
+		h_take(&H);
+		w = write(fd, row + off, (size_t)(n - off));
+		if (w < 0) {
+			cr_assert_eq(errno, EAGAIN, "write: %s", strerror(errno));
+			usleep(1000);
+			continue;
+		}
+		off += (int)w;
+		if (off == n) {
+			id++;
+			off = 0;
+			n = h_row_text(row, sizeof(row), (int)(id % 3), id);
+		}
+	}
+	cr_assert_eq(id, target, "the writer stayed blocked after the ring was drained (%ld of %ld rows)", id, target);
+	/* Everything written arrives, once. */
 	h_take_until(&H, (size_t)id, 15000);
 	h_assert_ids_once(&H, id);
 	close(fd);
-	(void)sent;
 }

@@ -98,7 +98,7 @@ int stats_http_open(struct stats_http *h, const char *listen_addr, int epfd, con
 	}
 	h->lfd = fd;
 	freeaddrinfo(ai);
-	log_info("serving /metrics on http://%s/metrics", listen_addr);
+	log_info("serving /metrics on %s (port %u)", listen_addr, h->port);
 	return 0;
 fail:
 	log_err("stats-listen \"%s\": %s", listen_addr, strerror(-err));

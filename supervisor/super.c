@@ -225,6 +225,7 @@ static void super_drain(struct super *s, const char *why)
 	if (s->draining)
 		return;
 	s->draining = true;
+	s->drain_started_ms = now;
 	s->drain_deadline_ms = now + (int64_t)(s->cfg->drain_timeout * 1000.0);
 	s->kill_at_ms = s->drain_deadline_ms + SUPER_KILL_GRACE_MS;
 	__atomic_store_n(&s->shm.hdr->drain_deadline_ms, s->drain_deadline_ms, __ATOMIC_RELEASE);
@@ -324,7 +325,12 @@ static void on_signal(struct super *s)
 			break;
 		case SIGINT:
 		case SIGTERM:
-			if (s->draining) {
+			/* `timeout` and `kill 0` signal the whole process group,
+			 * so one request can arrive twice at once: only a
+			 * second request a second later means "stop now". */
+			if (s->draining && clock_mono_ms() - s->drain_started_ms < 1000) {
+				log_debug("repeated signal within 1 s of the first: ignored");
+			} else if (s->draining) {
 				log_warn("%s again while draining: stopping now (queued data is lost)",
 					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 				kill_all(s, SIGKILL);

@@ -58,6 +58,7 @@ struct super {
 	struct stats_http http;
 	bool draining;
 	bool giving_up;          /* a child cannot start: stop everything */
+	int64_t drain_started_ms;
 	int64_t drain_deadline_ms;
 	int64_t kill_at_ms;      /* drain deadline + grace */
 	int exit_code;

@@ -30,13 +30,20 @@ static size_t pow2_up(size_t n)
 	return p;
 }
 
-/* A lane holds queue-size series (about 40 compressed bytes each, measured
- * in docs/BENCHMARKS.md) and at least two largest batches, so the encoder
- * can fill one while the sender posts the other. */
+/* A lane holds queue-size series and at least two largest batches, so the
+ * encoder can fill one while the sender posts the other.  Measured with
+ * every tag and metric exported (docs/SIZING.md): a series takes 59 (network
+ * 1m) to 150 (application_map 1s) compressed bytes in the ring, and 0.8 to
+ * 1.7 KiB raw; a batch's record is reserved for the snappy bound of its raw
+ * size (about 1.17 x), so 2 KiB a series lets batch-size series fit one
+ * record (half the ring). */
+#define SHM_SERIES_RING_BYTES 160
+#define SHM_SERIES_RAW_BOUND  2048
+
 size_t shm_lane_ring_bytes(const struct cfg_exporter *e)
 {
-	size_t by_series = (size_t)e->queue_size * 40;
-	size_t by_batch = (size_t)e->batch_size * 1024 * 2;
+	size_t by_series = (size_t)e->queue_size * SHM_SERIES_RING_BYTES;
+	size_t by_batch = (size_t)e->batch_size * SHM_SERIES_RAW_BOUND * 2;
 
 	if (e->lane_ring_bytes)
 		return pow2_up(e->lane_ring_bytes);

@@ -989,7 +989,7 @@ int cfg_active_exporters(const struct cfg *c)
 
 void cfg_summary(const struct cfg *c, char *buf, size_t len)
 {
-	int active = cfg_active_exporters(c), lanes = 0;
+	int active = cfg_active_exporters(c), lanes = 0, n;
 	double mem;
 
 	for (int i = 0; i < c->n_exporters; i++)
@@ -1002,9 +1002,21 @@ void cfg_summary(const struct cfg *c, char *buf, size_t len)
 		return;
 	}
 	mem = (double)shm_size_for(c);
-	snprintf(buf, len, "%d exporter%s (%d active), %d source%s, %d encoder%s, %d lane%s, "
-		 "shared memory %.1f %s", c->n_exporters, c->n_exporters == 1 ? "" : "s", active,
-		 c->n_sources, c->n_sources == 1 ? "" : "s", c->encoders, c->encoders == 1 ? "" : "s",
-		 lanes, lanes == 1 ? "" : "s", mem >= (1 << 30) ? mem / (1 << 30) : mem / (1 << 20),
-		 mem >= (1 << 30) ? "GiB" : "MiB");
+	n = snprintf(buf, len, "%d exporter%s (%d active), %d source%s, %d encoder%s, %d lane%s, "
+		     "shared memory %.1f %s", c->n_exporters, c->n_exporters == 1 ? "" : "s", active,
+		     c->n_sources, c->n_sources == 1 ? "" : "s", c->encoders, c->encoders == 1 ? "" : "s",
+		     lanes, lanes == 1 ? "" : "s", mem >= (1 << 30) ? mem / (1 << 30) : mem / (1 << 20),
+		     mem >= (1 << 30) ? "GiB" : "MiB");
+	/* What queue-size (and batch-size) imply, exporter by exporter. */
+	for (int i = 0; i < c->n_exporters && n > 0 && (size_t)n < len; i++) {
+		const struct cfg_exporter *e = &c->exporters[i];
+		double ring = (double)shm_lane_ring_bytes(e);
+
+		if (!e->active)
+			continue;
+		n += snprintf(buf + n, len - (size_t)n, "; exporter %d: %d lanes x %.2g MiB ring "
+			      "(queue-size %d series, batch-size %d) = %.1f MiB", i,
+			      e->queue_count * c->encoders, ring / (1 << 20), e->queue_size,
+			      e->batch_size, ring * e->queue_count * c->encoders / (1 << 20));
+	}
 }

@@ -347,8 +347,8 @@ Test(cfg, default_config_of_make_run)
 	cr_assert_eq(c.sources[0].series, 500);
 	cr_assert_str_eq(c.stats_listen, "127.0.0.1:9464");
 	cfg_summary(&c, sum, sizeof(sum));
-	cr_assert(!strncmp(sum, "1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 4",
-			   strlen("1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 4")),
+	cr_assert(!strncmp(sum, "1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 144.1 MiB; exporter 0: 8 lanes x 16 MiB",
+			   strlen("1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 144.1 MiB; exporter 0: 8 lanes x 16 MiB")),
 		  "%s", sum);
 	cr_assert(strstr(sum, " MiB"), "%s", sum);
 	cfg_fini(&c);

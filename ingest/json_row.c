@@ -671,6 +671,13 @@ int jrow_parse(struct jrow *jp, const char *line, size_t len, int default_ds, st
 			if (*p == '-' || (*p >= '0' && *p <= '9')) {
 				if (scan_number(&s, p, &p, &n))
 					return -1;
+				/* strtod() makes 1e999 an infinity, which no DeepFlow
+				 * row holds (Go cannot encode one) and jrow_format()
+				 * cannot print: reject it like an out-of-range id. */
+				if (!isfinite(n.d))
+					return fail(&s, STATS_REJ_WRONG_TYPE, vat,
+						    "\"%s\" is beyond the range of a double",
+						    key_text(key, klen, kb, sizeof(kb)));
 				rowb_set_metric(b, idx, n.d);
 				break;
 			}

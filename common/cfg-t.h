@@ -100,7 +100,8 @@ struct cfg_exporter {
 	double min_backoff;   /* seconds, default 0.03 */
 	double max_backoff;   /* seconds, default 5 */
 	double request_timeout; /* seconds, default 30 */
-	size_t lane_ring_bytes; /* derived from queue-size and batch-size */
+	bool queue_size_set;  /* queue-size was written: it sizes the lane rings */
+	size_t lane_ring_bytes; /* when not: flowrw.ring-bytes (set by the loader) */
 };
 
 enum cfg_source_type {

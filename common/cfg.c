@@ -667,9 +667,15 @@ static void final_checks(struct cfg_ctx *y, struct cfg *c, int errors_before)
 		cfg_warn(y, NULL, "no active exporter: flowrw would read rows and send nothing");
 		cfg_pop(y, pl);
 	}
-	for (int e = 0; e < c->n_exporters; e++)
+	for (int e = 0; e < c->n_exporters; e++) {
+		/* Without queue-size, DeepFlow's 100000 series would make 16 MiB
+		 * lanes; ring-bytes keeps the default footprint small, and a user
+		 * who wants deep lanes says so with queue-size. */
+		if (!c->exporters[e].queue_size_set)
+			c->exporters[e].lane_ring_bytes = c->ring_bytes;
 		if (c->exporters[e].active)
 			qsum += c->exporters[e].queue_count;
+	}
 	if (qsum * c->encoders > CFG_MAX_LANES) {
 		yaml_mark_t *m = y->encoders_mark.line || y->encoders_mark.column ? &y->encoders_mark
 										  : &y->exporters_mark;
@@ -1014,9 +1020,15 @@ void cfg_summary(const struct cfg *c, char *buf, size_t len)
 
 		if (!e->active)
 			continue;
-		n += snprintf(buf + n, len - (size_t)n, "; exporter %d: %d lanes x %.2g MiB ring "
-			      "(queue-size %d series, batch-size %d) = %.1f MiB", i,
-			      e->queue_count * c->encoders, ring / (1 << 20), e->queue_size,
-			      e->batch_size, ring * e->queue_count * c->encoders / (1 << 20));
+		if (e->queue_size_set)
+			n += snprintf(buf + n, len - (size_t)n, "; exporter %d: %d lanes x %.2g MiB ring "
+				      "(queue-size %d series, batch-size %d) = %.1f MiB", i,
+				      e->queue_count * c->encoders, ring / (1 << 20), e->queue_size,
+				      e->batch_size, ring * e->queue_count * c->encoders / (1 << 20));
+		else
+			n += snprintf(buf + n, len - (size_t)n, "; exporter %d: %d lanes x %.2g MiB ring "
+				      "(ring-bytes, no queue-size; batch-size %d) = %.1f MiB", i,
+				      e->queue_count * c->encoders, ring / (1 << 20), e->batch_size,
+				      ring * e->queue_count * c->encoders / (1 << 20));
 	}
 }

@@ -1052,6 +1052,7 @@ static void parse_exporter(struct cfg_ctx *y, yaml_node_t *n, struct cfg_exporte
 			 &e->queue_count);
 	int_key_default0(y, &keys[K_QUEUE_SIZE], 1, EXP_MAX_QUEUE_SIZE, EXP_DEF_QUEUE_SIZE,
 			 &e->queue_size);
+	e->queue_size_set = keys[K_QUEUE_SIZE].key != NULL;
 	int_key_default0(y, &keys[K_BATCH_SIZE], 1, EXP_MAX_BATCH_SIZE, EXP_DEF_BATCH_SIZE,
 			 &e->batch_size);
 	if (e->queue_size < e->batch_size) {

@@ -30,7 +30,8 @@ static size_t pow2_up(size_t n)
 	return p;
 }
 
-/* A lane holds queue-size series and at least two largest batches, so the
+/* A lane holds queue-size series (or, when queue-size is not written,
+ * ring-bytes) and at least two largest batches, so the
  * encoder can fill one while the sender posts the other.  Measured with
  * every tag and metric exported (docs/SIZING.md): a series takes 59 (network
  * 1m) to 150 (application_map 1s) compressed bytes in the ring, and 0.8 to
@@ -46,7 +47,7 @@ size_t shm_lane_ring_bytes(const struct cfg_exporter *e)
 	size_t by_batch = (size_t)e->batch_size * SHM_SERIES_RAW_BOUND * 2;
 
 	if (e->lane_ring_bytes)
-		return pow2_up(e->lane_ring_bytes);
+		by_series = e->lane_ring_bytes;
 	return pow2_up(by_series > by_batch ? by_series : by_batch);
 }
 

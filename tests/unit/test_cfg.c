@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "common/cfg.h"
+#include "common/shm.h"
 #include "common/schema.h"
 
 static const char *root(void)
@@ -347,8 +348,8 @@ Test(cfg, default_config_of_make_run)
 	cr_assert_eq(c.sources[0].series, 500);
 	cr_assert_str_eq(c.stats_listen, "127.0.0.1:9464");
 	cfg_summary(&c, sum, sizeof(sum));
-	cr_assert(!strncmp(sum, "1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 144.1 MiB; exporter 0: 8 lanes x 16 MiB",
-			   strlen("1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 144.1 MiB; exporter 0: 8 lanes x 16 MiB")),
+	cr_assert(!strncmp(sum, "1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 80.1 MiB; exporter 0: 8 lanes x 8 MiB ring (ring-bytes",
+			   strlen("1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 80.1 MiB; exporter 0: 8 lanes x 8 MiB ring (ring-bytes")),
 		  "%s", sum);
 	cr_assert(strstr(sum, " MiB"), "%s", sum);
 	cfg_fini(&c);
@@ -900,4 +901,39 @@ Test(cfg, full_fixture_with_every_byte_replaced, .timeout = 120)
 		text[i] = keep;
 	}
 	free(text);
+}
+
+/* queue-size sizes the lane rings when written; without it ring-bytes does,
+ * and a lane always holds two of the largest batches. */
+Test(cfg, lane_rings_follow_queue_size_or_ring_bytes)
+{
+	static const char base[] = "exporters:\n"
+				   "  - protocol: prometheus\n"
+				   "    data-sources: [flow_metrics.network.1m]\n"
+				   "    endpoints: [\"http://127.0.0.1:9/a\"]\n"
+				   "%s"
+				   "flowrw:\n  ring-bytes: 2MiB\n  sources: [{type: stdin, max-line-bytes: 64KiB}]\n";
+	static const struct {
+		const char *keys;
+		size_t ring;
+	} cases[] = {
+		{ "", 4 << 20 },                                   /* 2 MiB < two 1024-series batches */
+		{ "    batch-size: 256\n", 2 << 20 },             /* ring-bytes */
+		{ "    queue-size: 200000\n", 32 << 20 },         /* 200000 x 160 B, rounded up */
+		{ "    queue-size: 2000\n    batch-size: 256\n", 1 << 20 }, /* two batches */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg c;
+		struct cfg_diag d = { 0 };
+		char text[1024];
+
+		memset(&c, 0, sizeof(c));
+		snprintf(text, sizeof(text), base, cases[i].keys);
+		cr_assert_eq(load_text(&c, &d, text), 0, "case %zu", i);
+		cr_expect_eq(shm_lane_ring_bytes(&c.exporters[0]), cases[i].ring, "case %zu: %zu bytes", i,
+			     shm_lane_ring_bytes(&c.exporters[0]));
+		cfg_fini(&c);
+		cfg_diag_fini(&d);
+	}
 }

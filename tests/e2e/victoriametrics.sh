@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# victoriametrics.sh: rows of all 8 data sources from a file, one exporter to a real
+# VictoriaMetrics; flowrw exits by itself after draining; VictoriaMetrics must then hold
+# exactly the expected series (labels and all) and every sample once, nothing else.
+. "$(dirname "$0")/lib.sh"
+e2e_init victoriametrics
+e2e_need_receivers victoria
+e2e_need_pipeline
+
+e2e_rows "$E2E_TMP/rows.ndjson"
+e2e_expect "$E2E_TMP/expected.tsv" --rows "$E2E_TMP/rows.ndjson" --data-sources "$E2E_ALL_DS" \
+	--export-fields '$tag,$metrics'
+e2e_start_victoria
+
+cat >"$E2E_TMP/flowrw.yaml" <<YAML
+exporters:
+  - protocol: prometheus
+    enabled: true
+    data-sources: [${E2E_ALL_DS//,/, }]
+    endpoints: [$VM_WRITE]
+    export-fields: [\$tag, \$metrics]
+    batch-size: 100
+    flush-timeout: 1
+$(e2e_flowrw_section "$E2E_TMP/rows.ndjson" 2)
+YAML
+
+e2e_run_flowrw "$E2E_TMP/flowrw.yaml" 40
+python3 "$E2E_DIR/expect.py" check-victoria "$E2E_TMP/expected.tsv" "$VM_URL" --wait 20 ||
+	e2e_check_fail "VictoriaMetrics does not hold exactly the expected series and samples"
+e2e_done

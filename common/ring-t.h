@@ -62,13 +62,15 @@ struct ring_hdr {
 	/* line 1: written by the producer */
 	alignas(RING_CACHELINE) _Atomic uint64_t produced; /* bytes committed */
 	_Atomic uint64_t prod_units;   /* user count committed (rows, series) */
-	_Atomic uint32_t prod_waiting; /* producer asleep until space frees */
+	_Atomic uint32_t prod_waiting; /* producer asleep until space frees; the
+					* consumer clears it when it rings */
 	_Atomic uint32_t closed;       /* producer finished for good */
 
 	/* line 2: written by the consumer */
 	alignas(RING_CACHELINE) _Atomic uint64_t consumed; /* bytes released */
 	_Atomic uint64_t cons_units;   /* user count released */
-	_Atomic uint32_t cons_waiting; /* consumer asleep until data arrives */
+	_Atomic uint32_t cons_waiting; /* consumer asleep until data arrives; the
+					* producer clears it when it rings */
 	uint32_t cons_pad_;
 
 	/* line 3: spare, keeps data 256-aligned */

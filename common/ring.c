@@ -18,9 +18,17 @@
  *      loads the flag and rings the doorbell if it is set.
  *  With both fences, either the sleeper sees the new index or the waker
  *  sees the flag: no lost wake-up.
+ *  W3  the waker that finds the flag set exchanges it to 0 before ringing,
+ *      so a sleeper costs one eventfd write, not one per commit or release
+ *      until it gets scheduled; the eventfd stays readable, so the sleeper
+ *      wakes even if it only reaches poll() after the ring.
  *
  * `produced` has one writer (the producer), `consumed` one writer (the
- * consumer); the supervisor writes either only while that side is dead.
+ * consumer); ring_repair() writes an index only when it is impossible, and
+ * leaves an aligned `produced` alone since its producer may be alive (see
+ * ring.h for the contract with the surviving peer).  A waiting flag is set by its own side, and
+ * cleared by its own side, by the peer that rings for it (W3) or by that
+ * side's successor at attach; never by the repair.
  */
 #include "common/ring.h"
 
@@ -38,6 +46,14 @@
 static inline uint64_t rec_span(uint32_t len)
 {
 	return sizeof(struct ring_rec) + (((uint64_t)len + RING_REC_ALIGN - 1) & ~(uint64_t)(RING_REC_ALIGN - 1));
+}
+
+/* W2 after the caller's publish and fence, then W3. */
+static inline void ring_wake(_Atomic uint32_t *waiting, int fd)
+{
+	if (atomic_load_explicit(waiting, memory_order_relaxed) &&
+	    atomic_exchange_explicit(waiting, 0, memory_order_relaxed))
+		ring_doorbell_ring(fd);
 }
 
 static inline void cpu_relax(void)
@@ -94,14 +110,36 @@ int ring_repair(struct ring_hdr *h)
 	int bad = prod - cons > h->size || (prod & 7) || (cons & 7);
 
 	h->generation++;
-	atomic_store(&h->prod_waiting, 0);
-	atomic_store(&h->cons_waiting, 0);
-	if (!bad)
-		return 0;
-	atomic_store(&h->consumed, prod & ~(uint64_t)7);
-	atomic_store(&h->produced, prod & ~(uint64_t)7);
-	atomic_store(&h->cons_units, atomic_load(&h->prod_units));
-	return 1;
+	/*
+	 * The waiting flags are left alone: the survivor may be asleep with its
+	 * flag set, and clearing it would make the successor's first commit or
+	 * release skip the doorbell, leaving the survivor asleep for good.  The
+	 * dead side's stale flag is cleared by its successor's attach.
+	 */
+	if (bad) {
+		/*
+		 * An aligned `produced` is a commit point written by a producer
+		 * that may still be running: move only `consumed` up to it, so a
+		 * live producer just sees space appear.  Otherwise `produced`
+		 * itself is garbage and both restart from it, rounded down.
+		 */
+		if (!(prod & 7)) {
+			atomic_store(&h->consumed, prod);
+		} else {
+			atomic_store(&h->produced, prod & ~(uint64_t)7);
+			atomic_store(&h->consumed, prod & ~(uint64_t)7);
+		}
+		atomic_store(&h->cons_units, atomic_load(&h->prod_units));
+	}
+	/*
+	 * A survivor asleep on a ring that was just emptied would have nobody
+	 * left to wake it, and one asleep on a sound ring only re-checks: one
+	 * ring each is always enough and never harmful.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	ring_doorbell_ring(h->prod_doorbell);
+	ring_doorbell_ring(h->cons_doorbell);
+	return bad;
 }
 
 static int ring_check(const struct ring_hdr *h)
@@ -124,6 +162,9 @@ int ring_prod_attach(struct ring_prod *p, void *mem)
 	p->head = atomic_load_explicit(&h->produced, memory_order_relaxed);
 	p->cached_consumed = atomic_load_explicit(&h->consumed, memory_order_acquire); /* P2 */
 	p->last_rec = p->head;
+	/* A predecessor killed while armed left its flag set; the consumer
+	 * would then ring the doorbell on every release for nobody. */
+	atomic_store_explicit(&h->prod_waiting, 0, memory_order_relaxed);
 	return 0;
 }
 
@@ -139,6 +180,9 @@ int ring_cons_attach(struct ring_cons *c, void *mem)
 	c->cursor = atomic_load_explicit(&h->consumed, memory_order_relaxed);
 	c->next = c->cursor;
 	c->cached_produced = atomic_load_explicit(&h->produced, memory_order_acquire); /* C1 */
+	/* As for the producer: a dead predecessor's flag would cost the
+	 * producer a doorbell write on every commit. */
+	atomic_store_explicit(&h->cons_waiting, 0, memory_order_relaxed);
 	return 0;
 }
 
@@ -202,8 +246,7 @@ void ring_commit(struct ring_prod *p, uint64_t units)
 				      memory_order_relaxed);
 	atomic_store_explicit(&h->produced, p->head, memory_order_release); /* P1 */
 	atomic_thread_fence(memory_order_seq_cst);                           /* W2 */
-	if (atomic_load_explicit(&h->cons_waiting, memory_order_relaxed))
-		ring_doorbell_ring(h->cons_doorbell);
+	ring_wake(&h->cons_waiting, h->cons_doorbell);
 }
 
 bool ring_prod_arm(struct ring_prod *p, uint32_t len)
@@ -259,8 +302,7 @@ void ring_close(struct ring_prod *p)
 
 	atomic_store_explicit(&h->closed, 1, memory_order_release); /* pairs with ring_drained */
 	atomic_thread_fence(memory_order_seq_cst);                   /* W2 */
-	if (atomic_load_explicit(&h->cons_waiting, memory_order_relaxed))
-		ring_doorbell_ring(h->cons_doorbell);
+	ring_wake(&h->cons_waiting, h->cons_doorbell);
 }
 
 uint64_t ring_free_bytes(struct ring_prod *p)
@@ -319,8 +361,7 @@ void ring_release_to(struct ring_cons *c, uint64_t pos, uint64_t units)
 				      memory_order_relaxed);
 	atomic_store_explicit(&h->consumed, pos, memory_order_release); /* C2 */
 	atomic_thread_fence(memory_order_seq_cst);                       /* W2 */
-	if (atomic_load_explicit(&h->prod_waiting, memory_order_relaxed))
-		ring_doorbell_ring(h->prod_doorbell);
+	ring_wake(&h->prod_waiting, h->prod_doorbell);
 }
 
 void ring_release(struct ring_cons *c, uint64_t units)

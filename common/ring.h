@@ -24,10 +24,32 @@ int ring_init(void *mem, size_t size, const char *name, int prod_doorbell,
 	      int cons_doorbell);
 
 /*
- * Supervisor only, with both peers stopped or the dead peer not yet
- * restarted: check the indices; a ring whose indices are impossible is reset
- * to empty (and that is logged by the caller).  Returns 0 if it was sound,
- * 1 if it was reset.
+ * Supervisor only: after a child died and before its successor attaches,
+ * call this on every ring the dead child held, whichever side it held.  The
+ * surviving peer may keep running throughout; the contract with it is:
+ *
+ *  - A sound ring (the usual case: a death never tears an index, they are
+ *    aligned 64-bit stores) keeps every record and both indices; only
+ *    `generation` changes.  Records the dead consumer had not released are
+ *    read again by its successor; records the dead producer had not
+ *    committed are never seen.
+ *  - The waiting flags are not touched, so a survivor asleep on its
+ *    doorbell is still woken by the successor's first commit or release
+ *    (the successor's attach clears its own side's stale flag).
+ *  - Both doorbells are rung once; a survivor asleep by any means must
+ *    treat a wake-up as "re-check, re-arm", as it must anyway.
+ *  - Impossible indices (out of range or unaligned) are reset to an empty
+ *    ring: `consumed` moves up to `produced` when that is aligned (only the
+ *    dead consumer's index is written, a live producer just sees space), or
+ *    both are set to `produced` rounded down.  The unreleased records are
+ *    lost (the caller logs it).  A survivor that had already read the bad
+ *    index aborts on its own range checks and is restarted and repaired in
+ *    turn.
+ *
+ * The doorbell numbers in the header must be valid fds in the caller (the
+ * supervisor created them).  Not safe against a second live holder of the
+ * dead side: the successor must not attach before this returns.
+ * Returns 0 if the ring was sound, 1 if it was reset.
  */
 int ring_repair(struct ring_hdr *hdr);
 

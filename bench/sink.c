@@ -13,7 +13,9 @@
  * requests, so they can be replayed against the sink alone (bench/compare sink-alone).
  * SIGTERM/SIGINT: print the final line and exit 0.
  */
+#ifndef _GNU_SOURCE /* the Makefile defines it; a standalone build may not */
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -169,48 +169,82 @@ e2e_need_receiver_tool() {
 	[ -x "$E2E_BIN/flowrw-receiver" ] || e2e_fatal "$E2E_BIN/flowrw-receiver is missing (make)"
 }
 
+# The real receivers start slowly on a busy machine, so a test may spawn them
+# first (e2e_spawn_prometheus, e2e_spawn_victoria), do its own preparation
+# meanwhile, and then wait (e2e_wait_prometheus, e2e_wait_victoria). A receiver
+# that does not become ready (e.g. its free port was taken meanwhile) is started
+# again on another port, three tries in all. e2e_start_* = spawn + wait.
+
 # Prometheus 2.x with the remote-write receiver, fresh TSDB. Sets PROM_URL, PROM_WRITE.
-e2e_start_prometheus() {
-	local try port dir=$E2E_TMP/prometheus pid
-	mkdir -p "$dir"
-	printf 'global:\n  scrape_interval: 1m\n' >"$dir/empty.yml"
+_e2e_spawn_prometheus_once() {
+	local dir=$E2E_TMP/prometheus
+	rm -rf "$dir/data"
+	E2E_PROM_PORT=$(e2e_free_port)
+	E2E_PROM_T0=$(date +%s)
+	e2e_spawn prometheus "$E2E_PROMETHEUS" --web.enable-remote-write-receiver \
+		--web.listen-address="127.0.0.1:$E2E_PROM_PORT" --storage.tsdb.path="$dir/data" \
+		--config.file="$dir/empty.yml" --log.level=warn
+}
+e2e_spawn_prometheus() {
+	mkdir -p "$E2E_TMP/prometheus"
+	printf 'global:\n  scrape_interval: 1m\n' >"$E2E_TMP/prometheus/empty.yml"
+	_e2e_spawn_prometheus_once
+}
+e2e_wait_prometheus() {
+	local try pid
 	for try in 1 2 3; do
-		port=$(e2e_free_port)
-		e2e_spawn prometheus "$E2E_PROMETHEUS" --web.enable-remote-write-receiver \
-			--web.listen-address="127.0.0.1:$port" --storage.tsdb.path="$dir/data" \
-			--config.file="$dir/empty.yml" --log.level=warn
 		pid=$(e2e_pid_of prometheus)
-		if e2e_wait_http "http://127.0.0.1:$port/-/ready" 30 "$pid"; then
-			PROM_URL=http://127.0.0.1:$port
+		if e2e_wait_http "http://127.0.0.1:$E2E_PROM_PORT/-/ready" 45 "$pid"; then
+			PROM_URL=http://127.0.0.1:$E2E_PROM_PORT
 			PROM_WRITE=$PROM_URL/api/v1/write
+			e2e_log "Prometheus ready on port $E2E_PROM_PORT after $(( $(date +%s) - E2E_PROM_T0 ))s"
 			return 0
 		fi
 		e2e_stop_pid "$pid" 5
-		e2e_log "Prometheus did not start on port $port (try $try)"
+		e2e_log "Prometheus did not start on port $E2E_PROM_PORT (try $try): $(tail -n 2 "$E2E_TMP/prometheus.log")"
+		[ $try -lt 3 ] && _e2e_spawn_prometheus_once
 	done
 	e2e_fatal "Prometheus did not become ready; see prometheus.log"
 }
+e2e_start_prometheus() {
+	e2e_spawn_prometheus
+	e2e_wait_prometheus
+}
 
 # VictoriaMetrics single node, fresh storage. Sets VM_URL, VM_WRITE.
-e2e_start_victoria() {
-	local try port dir=$E2E_TMP/victoria pid
-	mkdir -p "$dir"
+_e2e_spawn_victoria_once() {
+	local dir=$E2E_TMP/victoria
+	rm -rf "$dir/data"
+	E2E_VM_PORT=$(e2e_free_port)
+	E2E_VM_T0=$(date +%s)
+	# application_map series carry up to 59 labels; the default limit (30) would drop some.
+	e2e_spawn victoria "$E2E_VICTORIA" -httpListenAddr="127.0.0.1:$E2E_VM_PORT" \
+		-storageDataPath="$dir/data" -maxLabelsPerTimeseries=100 -loggerLevel=WARN \
+		-retentionPeriod=100y
+}
+e2e_spawn_victoria() {
+	mkdir -p "$E2E_TMP/victoria"
+	_e2e_spawn_victoria_once
+}
+e2e_wait_victoria() {
+	local try pid
 	for try in 1 2 3; do
-		port=$(e2e_free_port)
-		# application_map series carry up to 59 labels; the default limit (30) would drop some.
-		e2e_spawn victoria "$E2E_VICTORIA" -httpListenAddr="127.0.0.1:$port" \
-			-storageDataPath="$dir/data" -maxLabelsPerTimeseries=100 -loggerLevel=WARN \
-			-retentionPeriod=100y
 		pid=$(e2e_pid_of victoria)
-		if e2e_wait_http "http://127.0.0.1:$port/health" 30 "$pid"; then
-			VM_URL=http://127.0.0.1:$port
+		if e2e_wait_http "http://127.0.0.1:$E2E_VM_PORT/health" 45 "$pid"; then
+			VM_URL=http://127.0.0.1:$E2E_VM_PORT
 			VM_WRITE=$VM_URL/api/v1/write
+			e2e_log "VictoriaMetrics ready on port $E2E_VM_PORT after $(( $(date +%s) - E2E_VM_T0 ))s"
 			return 0
 		fi
 		e2e_stop_pid "$pid" 5
-		e2e_log "VictoriaMetrics did not start on port $port (try $try)"
+		e2e_log "VictoriaMetrics did not start on port $E2E_VM_PORT (try $try): $(tail -n 2 "$E2E_TMP/victoria.log")"
+		[ $try -lt 3 ] && _e2e_spawn_victoria_once
 	done
 	e2e_fatal "VictoriaMetrics did not become ready; see victoria.log"
+}
+e2e_start_victoria() {
+	e2e_spawn_victoria
+	e2e_wait_victoria
 }
 
 # e2e_start_receiver NAME ARGS...: bin/flowrw-receiver on a free port. Sets RCV_URL.

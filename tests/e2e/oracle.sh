@@ -10,6 +10,8 @@
 e2e_init oracle
 e2e_need_receivers prometheus victoria
 PY="python3 $E2E_DIR"
+e2e_spawn_prometheus          # both start while parts 1-3 run
+e2e_spawn_victoria
 
 e2e_rows "$E2E_TMP/rows.ndjson"
 e2e_expect "$E2E_TMP/expected.tsv" --rows "$E2E_TMP/rows.ndjson" --data-sources "$E2E_ALL_DS"
@@ -63,8 +65,8 @@ grep -q 'bad_requests=4 ' "$E2E_TMP/bad.log" ||
 	e2e_check_fail "want 4 bad requests counted (3 bodies, 1 path): $(grep 'total:' "$E2E_TMP/bad.log")"
 
 # 4. The real receivers, through their query APIs.
-e2e_start_prometheus
-e2e_start_victoria
+e2e_wait_prometheus
+e2e_wait_victoria
 $PY/rwsend.py "$E2E_TMP/expected.tsv" "$PROM_WRITE" --batch 100 >&2 || e2e_check_fail "rwsend to Prometheus failed"
 $PY/rwsend.py "$E2E_TMP/expected.tsv" "$VM_WRITE" --batch 100 >&2 || e2e_check_fail "rwsend to VictoriaMetrics failed"
 $PY/expect.py check-prometheus "$E2E_TMP/expected.tsv" "$PROM_URL" --wait 10 ||

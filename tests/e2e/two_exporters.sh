@@ -8,6 +8,8 @@
 e2e_init two_exporters
 e2e_need_receivers prometheus victoria
 e2e_need_pipeline
+e2e_spawn_prometheus          # both start while the expectations are computed
+e2e_spawn_victoria
 
 A_DS=flow_metrics.network.1s,flow_metrics.network_map.1m,flow_metrics.application.1m,flow_metrics.application_map.1s
 B_DS=flow_metrics.network.1m,flow_metrics.network_map.1s,flow_metrics.application.1s,flow_metrics.application_map.1m,flow_metrics.network.1s
@@ -18,8 +20,8 @@ e2e_expect "$E2E_TMP/a.tsv" --rows "$E2E_TMP/rows.ndjson" --data-sources "$A_DS"
 	--export-fields '$tag,$metrics' --filter 'server_port in 443,8080'
 e2e_expect "$E2E_TMP/b.tsv" --rows "$E2E_TMP/rows.ndjson" --data-sources "$B_DS" \
 	--export-fields "$B_FIELDS" --export-empty-metrics-disabled
-e2e_start_prometheus
-e2e_start_victoria
+e2e_wait_prometheus
+e2e_wait_victoria
 
 cat >"$E2E_TMP/flowrw.yaml" <<YAML
 ingester:

@@ -7,11 +7,12 @@
 e2e_init victoriametrics
 e2e_need_receivers victoria
 e2e_need_pipeline
+e2e_spawn_victoria            # it starts while the expectation is computed
 
 e2e_rows "$E2E_TMP/rows.ndjson"
 e2e_expect "$E2E_TMP/expected.tsv" --rows "$E2E_TMP/rows.ndjson" --data-sources "$E2E_ALL_DS" \
 	--export-fields '$tag,$metrics'
-e2e_start_victoria
+e2e_wait_victoria
 
 cat >"$E2E_TMP/flowrw.yaml" <<YAML
 exporters:

@@ -150,6 +150,9 @@ void enc_fini(struct enc *e)
 	e->dict = NULL;
 }
 
+/* Each metric's __name__ label has its own id in the lanes' snappy writer. */
+_Static_assert(SCHEMA_FAM_COUNT * SCHEMA_MAX_METRICS <= RW_ZREQ_NAMES, "name ids fit rw_zreq");
+
 static int enc_series(struct enc *e, struct enc_exporter *x, uint64_t bits, int base,
 		      enum schema_family fam, int q, int64_t ts_ms, uint64_t pos, int64_t now_ms)
 {
@@ -166,8 +169,8 @@ static int enc_series(struct enc *e, struct enc_exporter *x, uint64_t bits, int 
 		bits &= bits - 1;
 		if (x->skip_zero && val == 0)
 			continue;
-		err = lanes_add(&x->lanes, q, nl->bytes, nl->len, lo->buf, lo->len, val, ts_ms, pos,
-				e->seq, now_ms);
+		err = lanes_add(&x->lanes, q, (unsigned)(fam * SCHEMA_MAX_METRICS + i), nl->bytes, nl->len,
+				lo->buf, lo->len, lo->gen, val, ts_ms, pos, e->seq, now_ms);
 		if (__builtin_expect(err != 0, 0)) {
 			if (err != -E2BIG)
 				return err;

@@ -99,6 +99,7 @@ struct labels_out *labels_out_new(void)
 	o->len = 0;
 	o->n = 0;
 	o->collisions = 0;
+	o->gen = 0;
 	return o;
 }
 
@@ -212,6 +213,9 @@ void labels_render(const struct labels_plan *p, const struct dict *d,
 
 	o->n = 0;
 	o->collisions = 0;
+	/* The lanes copy a row's labels from the series before as long as
+	 * the generation is the one they wrote. */
+	o->gen++;
 	for (int i = 0; i < p->n; i++) {
 		const struct labels_entry *e = &p->e[i];
 		const char *val;

@@ -61,6 +61,7 @@ struct labels_out {
 	size_t len;            /* bytes of label entries */
 	uint32_t n;            /* labels written */
 	uint32_t collisions;   /* labels dropped for a duplicate name */
+	uint64_t gen;          /* bumped by every labels_render(): equal gen, equal bytes */
 	char scratch[LABELS_VALUE_MAX + 64];
 };
 

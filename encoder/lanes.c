@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lanes.c: per-lane batches, snappy straight into the lane ring, queue-size backpressure. */
+/* lanes.c: per-lane batches as snappy blocks, copied into the lane ring, queue-size backpressure. */
 #include "encoder/lanes.h"
 
 #include <errno.h>
@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <snappy-c.h>
 
 #include "common/batch-t.h"
 #include "common/log.h"
@@ -60,10 +58,11 @@ int lanes_init(struct lanes *ls, const struct shm *s, const struct cfg_exporter 
 		if (err)
 			return err;
 		/* Header plus the snappy bound of the raw request must fit one
-		 * ring record; all lanes of an exporter have one size. */
+		 * ring record (our blocks stay within libsnappy's bound); all
+		 * lanes of an exporter have one size. */
 		if (q == 0)
 			ls->raw_max = rw_raw_limit(l->prod.hdr->max_record, sizeof(struct batch_hdr));
-		rw_req_init(&l->req, ls->raw_max);
+		rw_zreq_init(&l->req, ls->raw_max);
 	}
 	return 0;
 }
@@ -72,7 +71,7 @@ void lanes_fini(struct lanes *ls)
 {
 	if (ls->lane)
 		for (int q = 0; q < ls->n; q++)
-			rw_req_fini(&ls->lane[q].req);
+			rw_zreq_fini(&ls->lane[q].req);
 	free(ls->lane);
 	ls->lane = NULL;
 	ls->n = 0;
@@ -140,51 +139,55 @@ static void *lane_reserve_wait(struct lanes *ls, struct lane *l, uint32_t len, u
 int lanes_flush(struct lanes *ls, int q, enum lanes_reason why)
 {
 	struct lane *l = &ls->lane[q];
-	struct rw_req *r = &l->req;
+	struct rw_zreq *r = &l->req;
 	struct batch_hdr *bh;
-	size_t body_max, body_len;
-	uint8_t *rec;
+	size_t raw_len = rw_zreq_len(r), body_len;
+	uint8_t *rec, *p;
 
 	if (r->n_series == 0)
 		return 0;
-	body_max = snappy_max_compressed_length(r->len);
-	rec = lane_reserve_wait(ls, l, (uint32_t)(sizeof(*bh) + body_max), r->n_series);
+	snw_finish(&r->w);
+	body_len = rw_varint_len(raw_len) + r->w.len;
+	if (body_len > snw_max_len(raw_len)) {
+		/* snappy_writer.h's size bound makes this impossible. */
+		log_err("lane e%d.q%d: snappy block of %zu bytes for %zu raw bytes passes the bound",
+			ls->exporter, q, body_len, raw_len);
+		abort();
+	}
+	rec = lane_reserve_wait(ls, l, (uint32_t)(sizeof(*bh) + body_len), r->n_series);
 	if (!rec) {
 		if (errno == EMSGSIZE) {
 			/* raw_max makes this impossible: a bug, not bad input. */
 			log_err("lane e%d.q%d: batch of %zu bytes exceeds the lane ring record limit",
-				ls->exporter, q, r->len);
+				ls->exporter, q, raw_len);
 			abort();
 		}
 		return -ETIMEDOUT;
 	}
-	body_len = rw_req_compress(r, rec + sizeof(*bh), body_max);
-	if (body_len == 0) {
-		log_err("lane e%d.q%d: snappy_compress failed on %zu bytes", ls->exporter, q, r->len);
-		abort();
-	}
+	/* The preamble (uncompressed length) is known only now. */
+	p = rw_put_varint(rec + sizeof(*bh), raw_len);
+	memcpy(p, r->w.buf, r->w.len);
 	bh = (struct batch_hdr *)rec;
 	bh->magic = BATCH_MAGIC;
 	bh->exporter = (uint16_t)ls->exporter;
 	bh->lane = (uint16_t)q;
 	bh->n_series = r->n_series;
 	bh->n_samples = r->n_series; /* one sample per series */
-	bh->raw_len = (uint32_t)r->len;
+	bh->raw_len = (uint32_t)raw_len;
 	bh->body_len = (uint32_t)body_len;
 	bh->min_ts_ms = r->min_ts_ms;
 	bh->max_ts_ms = r->max_ts_ms;
 	bh->closed_ns = real_ns();
-	ring_trim(&l->prod, (uint32_t)(sizeof(*bh) + body_len));
 	ring_commit(&l->prod, r->n_series);
 
 	stat_add(&ls->st->batches, 1);
 	stat_add(&ls->st->series, r->n_series);
 	stat_add(&ls->st->samples, r->n_series);
-	stat_add(&ls->st->raw_bytes, r->len);
+	stat_add(&ls->st->raw_bytes, raw_len);
 	stat_add(&ls->st->body_bytes, body_len);
 	if (why == LANES_TIMEOUT)
 		stat_add(&ls->st->timeout_flushes, 1);
-	rw_req_reset(r);
+	rw_zreq_reset(r);
 	return 0;
 }
 
@@ -197,13 +200,13 @@ int __lanes_make_room(struct lanes *ls, struct lane *l, size_t need)
 		if (err)
 			return err;
 	}
-	err = rw_req_reserve(&l->req, need);
+	err = rw_zreq_reserve(&l->req, need);
 	if (err == -E2BIG && l->req.n_series > 0) {
 		/* The ring's record limit, not batch-size: close and retry. */
 		err = lanes_flush(ls, q, LANES_FULL);
 		if (err)
 			return err;
-		err = rw_req_reserve(&l->req, need);
+		err = rw_zreq_reserve(&l->req, need);
 	}
 	if (err == -E2BIG)
 		stat_add(&ls->st->series_oversize, 1);

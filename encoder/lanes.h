@@ -20,17 +20,18 @@ struct shm;
  * (route hash & 0xffffffff) % queue-count, so a series' samples stay in
  * order end to end while lanes are posted in parallel.
  *
- * A lane accumulates one WriteRequest (struct rw_req) until it holds
- * batch-size series, until one more series would make its snappy block too
- * large for the lane ring, or until flush-timeout after its first series.
- * Closing it reserves header + snappy bound in the ring, compresses straight
- * into the reservation, trims and commits with units = series.  Before the
- * commit the lane waits (asleep on the encoder's doorbell) while the ring
- * already holds more than queue-size series, or has no room for the bytes.
+ * A lane accumulates one WriteRequest, already as a snappy block (struct
+ * rw_zreq), until it holds batch-size series, until one more series would
+ * make it too large for the lane ring, or until flush-timeout after its
+ * first series.  Closing it reserves header + block in the ring, writes
+ * the length preamble and copies the elements in, and commits with units =
+ * series.  Before the commit the lane waits (asleep on the encoder's
+ * doorbell) while the ring already holds more than queue-size series, or
+ * has no room for the bytes.
  */
 struct lane {
 	struct ring_prod prod;
-	struct rw_req req;
+	struct rw_zreq req;
 	int64_t open_ms;        /* CLOCK_MONOTONIC ms of the first series held */
 	uint64_t oldest_pos;    /* input-ring position of the oldest row held */
 	uint64_t oldest_seq;    /* that row's sequence number in this encoder */
@@ -80,20 +81,21 @@ void lanes_fini(struct lanes *ls);
 int __lanes_make_room(struct lanes *ls, struct lane *l, size_t need);
 
 /*
- * Append one series (labels <lab1> then <lab2>, one sample) to lane <q>,
- * for the row at input-ring position <pos> (sequence <seq>); <now_ms> is
- * CLOCK_MONOTONIC ms, taken at most a burst ago.  May close and commit the
- * lane's batch first (and then wait for the sender).  Returns 0 or a
- * negative errno of __lanes_make_room().
+ * Append one series to lane <q> (see rw_zreq_add(): the __name__ label
+ * <name> with id <name_id>, the row's labels <blk> of generation <gen>, one
+ * sample), for the row at input-ring position <pos> (sequence <seq>);
+ * <now_ms> is CLOCK_MONOTONIC ms, taken at most a burst ago.  May close
+ * and commit the lane's batch first (and then wait for the sender).
+ * Returns 0 or a negative errno of __lanes_make_room().
  */
-static inline int lanes_add(struct lanes *ls, int q, const uint8_t *lab1, size_t len1,
-			    const uint8_t *lab2, size_t len2, double value, int64_t ts_ms,
-			    uint64_t pos, uint64_t seq, int64_t now_ms)
+static inline int lanes_add(struct lanes *ls, int q, unsigned name_id, const uint8_t *name,
+			    size_t name_len, const uint8_t *blk, size_t blen, uint64_t gen, double value,
+			    int64_t ts_ms, uint64_t pos, uint64_t seq, int64_t now_ms)
 {
 	struct lane *l = &ls->lane[q];
-	size_t need = rw_series_size(len1 + len2, ts_ms);
+	size_t need = rw_series_size(name_len + blen, ts_ms);
 
-	if (__builtin_expect(l->req.n_series >= ls->batch_size || l->req.len + need > l->req.cap, 0)) {
+	if (__builtin_expect(l->req.n_series >= ls->batch_size || !rw_zreq_fits(&l->req, need), 0)) {
 		int err = __lanes_make_room(ls, l, need);
 
 		if (err)
@@ -104,7 +106,7 @@ static inline int lanes_add(struct lanes *ls, int q, const uint8_t *lab1, size_t
 		l->oldest_pos = pos;
 		l->oldest_seq = seq;
 	}
-	rw_req_add(&l->req, lab1, len1, lab2, len2, value, ts_ms);
+	rw_zreq_add(&l->req, name_id, name, name_len, blk, blen, gen, value, ts_ms);
 	return 0;
 }
 

@@ -162,6 +162,8 @@ int fuzz_http1(const uint8_t *data, size_t size)
 			   "prefix %zu: %d, whole %zu: %d", k, part.r, size, full.r);
 	else if (full.r == HTTP1_ERR_PARTIAL)
 		FUZZ_CHECK(part.r == HTTP1_ERR_PARTIAL, "prefix %zu: %d, whole: partial", k, part.r);
+	else
+		FUZZ_CHECK(part.r < 0, "prefix %zu: head of %d, whole: bad", k, part.r);
 	if (part.r == HTTP1_ERR_PARTIAL) {
 		/* Resuming only looks for the end of the head in the new bytes
 		 * (http1.h): bad bytes before that end may stay unseen (partial)

@@ -344,7 +344,7 @@ Test(cfg, default_config_of_make_run)
 	cr_assert_eq(c.n_sources, 1);
 	cr_assert_eq(c.sources[0].type, CFG_SRC_SYNTHETIC);
 	cr_assert_eq(c.sources[0].data_source, SCHEMA_DS_APPLICATION_MAP_1S);
-	cr_assert_eq(c.sources[0].rows_per_second, 1000);
+	cr_assert_eq(c.sources[0].rows_per_second, 500);
 	cr_assert_eq(c.sources[0].series, 500);
 	cr_assert_str_eq(c.stats_listen, "127.0.0.1:9464");
 	cfg_summary(&c, sum, sizeof(sum));

@@ -507,15 +507,21 @@ int main(int argc, char **argv)
 	} sels[] = { { "all tags", "[$tag, $metrics]" },
 		     { "6 tags", "[$metrics, protocol, server_port, pod_id_0, pod_id_1, pod_ns_id_0, l7_protocol]" } };
 	double secs = argc > 1 ? atof(argv[1]) : 1.0;
-	/* "hand": only our path, for a profiler */
+	/* "hand": only our path, for a profiler; then optionally one family
+	 * and one label set ("application_map" "all tags") */
 	bool only_hand = argc > 2 && strcmp(argv[2], "hand") == 0;
+	const char *only_fam = argc > 3 ? argv[3] : NULL, *only_sel = argc > 4 ? argv[4] : NULL;
 	static struct bench_rows rows;
 
 	printf("%-16s %-9s %10s %10s %12s %12s %10s %10s %10s\n", "family", "labels", "hand Msps", "pbc Msps",
 	       "memcpy Msps", "snappy Msps", "raw B/smp", "hand B/smp", "lib B/smp");
 	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		if (only_fam && strcmp(only_fam, fams[f].name) != 0)
+			continue;
 		build_rows(&rows, fams[f].ds);
 		for (size_t s = 0; s < sizeof(sels) / sizeof(sels[0]); s++) {
+			if (only_sel && strcmp(only_sel, sels[s].name) != 0)
+				continue;
 			double hand[REPS], pbc[REPS], mc[REPS], sn[REPS], raw[REPS], body[REPS], lib[REPS];
 
 			for (int k = 0; k < REPS; k++) {

@@ -139,7 +139,7 @@ int rw_zreq_reserve(struct rw_zreq *r, size_t need)
  * bytes that are not such an entry: the caller stops comparing (whatever
  * it parses, it only ever copies bytes it has compared equal).
  */
-static bool label_entry(const uint8_t *p, const uint8_t *end, size_t *len, size_t *hl,
+static inline bool label_entry(const uint8_t *p, const uint8_t *end, size_t *len, size_t *hl,
 			const uint8_t **name, size_t *nlen)
 {
 	size_t msg = 0, i = 1;
@@ -165,11 +165,15 @@ static bool label_entry(const uint8_t *p, const uint8_t *end, size_t *len, size_
 	return true;
 }
 
-static int name_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+static inline int name_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
-	int c = memcmp(a, b, al < bl ? al : bl);
+	size_t n = al < bl ? al : bl;
 
-	return c ? c : (al > bl) - (al < bl);
+	/* label names are short: a loop beats a call to memcmp() */
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (int)a[i] - (int)b[i];
+	return (al > bl) - (al < bl);
 }
 
 /* A run of equal bytes found in the previous row's labels, not yet emitted. */
@@ -178,14 +182,14 @@ struct zrun {
 	size_t len;
 };
 
-static void zrun_flush(struct rw_zreq *r, size_t prev_at, struct zrun *run)
+static inline void zrun_flush(struct rw_zreq *r, size_t prev_at, struct zrun *run)
 {
 	if (run->len)
 		rw_zreq_repeat(r, r->w.ulen - (prev_at + run->src), r->prev + run->src, run->len);
 	run->len = 0;
 }
 
-static void zrun_add(struct rw_zreq *r, size_t prev_at, struct zrun *run, size_t src, size_t len)
+static inline void zrun_add(struct rw_zreq *r, size_t prev_at, struct zrun *run, size_t src, size_t len)
 {
 	if (run->len && run->src + run->len == src) {
 		run->len += len;
@@ -196,7 +200,7 @@ static void zrun_add(struct rw_zreq *r, size_t prev_at, struct zrun *run, size_t
 	run->len = len;
 }
 
-static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
+static inline size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	size_t i = 0;
 
@@ -219,6 +223,9 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 	const uint8_t *b = blk, *bend = blk + blen, *p = r->prev, *pend = r->prev + r->prev_len;
 	size_t prev_at = r->blk_at;
 	struct zrun run = { 0, 0 };
+	size_t pl = 0, ph = 0, pnl = 0;
+	const uint8_t *pn = NULL;
+	bool p_ok = false;           /* pl, ph, pn, pnl describe the entry at p */
 
 	if (r->prev_len == 0) {
 		/* The request's first row: nothing earlier to copy from. */
@@ -236,21 +243,35 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 	 * compressor would only in values repeated under other names.
 	 */
 	while (b < bend) {
-		size_t bl, bh, bnl, pl = 0, ph = 0, pnl = 0;
-		const uint8_t *bn, *pn = NULL;
+		size_t bl, bh, bnl, k = SIZE_MAX;
+		const uint8_t *bn;
 		int c = 1;
 
 		if (!label_entry(b, bend, &bl, &bh, &bn, &bnl))
 			break;
 		while (p < pend) {
-			if (!label_entry(p, pend, &pl, &ph, &pn, &pnl)) {
-				p = pend;
-				break;
+			if (!p_ok) {
+				if (!label_entry(p, pend, &pl, &ph, &pn, &pnl)) {
+					p = pend;
+					break;
+				}
+				p_ok = true;
+			}
+			/* The usual case, the same label: no name comparison. */
+			if (pl == bl) {
+				k = common_prefix(p, b, bl);
+				/* equal up to the name's end: the same name */
+				if (k == bl || k >= ph + 2 + pnl) {
+					c = 0;
+					break;
+				}
 			}
 			c = name_cmp(pn, pnl, bn, bnl);
 			if (c >= 0)
 				break;
 			p += pl;
+			p_ok = false;
+			k = SIZE_MAX;
 		}
 		if (p >= pend || c != 0) {
 			zrun_flush(r, prev_at, &run);
@@ -259,8 +280,6 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 			continue;
 		}
 		if (pl == bl) {
-			size_t k = common_prefix(p, b, bl);
-
 			zrun_add(r, prev_at, &run, (size_t)(p - r->prev), k);
 			if (k < bl) {
 				zrun_flush(r, prev_at, &run);
@@ -269,8 +288,6 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 		} else {
 			/* Another value length changes the entry's length: the
 			 * name part after it is still common. */
-			size_t k;
-
 			zrun_flush(r, prev_at, &run);
 			snw_lit(&r->w, b, bh);
 			k = common_prefix(p + ph, b + bh, (pl - ph < bl - bh ? pl - ph : bl - bh));
@@ -279,6 +296,7 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 			snw_lit(&r->w, b + bh + k, bl - bh - k);
 		}
 		p += pl;
+		p_ok = false;
 		b += bl;
 	}
 	zrun_flush(r, prev_at, &run);

@@ -610,6 +610,7 @@ int jrow_parse(struct jrow *jp, const char *line, size_t len, int default_ds, st
 	const uint8_t *p = s.start, *end = s.end;
 	enum schema_family fam = SCHEMA_FAM_NETWORK;
 	bool have_ds = false;
+	unsigned nkey = 0; /* position of the key in the row, for jp->memo */
 
 	jp->unknown_keys = 0;
 	jp->scratch_len = 0;
@@ -663,9 +664,27 @@ int jrow_parse(struct jrow *jp, const char *line, size_t len, int default_ds, st
 			/* First key is "datasource" (checked above), or no ds at all. */
 			kind = (klen == 10 && memcmp(key, "datasource", 10) == 0) ? SCHEMA_KEY_DATASOURCE
 										  : SCHEMA_KEY_UNKNOWN;
+		} else if (nkey < JROW_MEMO_KEYS) {
+			struct jrow_key_memo *m = &jp->memo[fam][nkey];
+
+			if (m->len1 == klen + 1 && memcmp(m->name, key, klen) == 0) {
+				kind = (enum schema_key_kind)m->kind;
+				idx = m->index;
+			} else {
+				kind = schema_lookup_key(fam, (const char *)key, klen, &idx);
+				if (klen <= JROW_MEMO_KEYLEN && idx >= INT16_MIN && idx <= INT16_MAX) {
+					memcpy(m->name, key, klen);
+					m->len1 = (uint8_t)(klen + 1);
+					m->kind = (uint8_t)kind;
+					m->index = (int16_t)idx;
+				} else {
+					m->len1 = 0;
+				}
+			}
 		} else {
 			kind = schema_lookup_key(fam, (const char *)key, klen, &idx);
 		}
+		nkey++;
 		switch (kind) {
 		case SCHEMA_KEY_METRIC:
 			if (*p == '-' || (*p >= '0' && *p <= '9')) {

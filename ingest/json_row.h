@@ -41,10 +41,24 @@ struct jrow_err {
 	char msg[128];          /* "expected ':'", "\"packet_tx\" must be a number" */
 };
 
+/* What schema_lookup_key() said about the key at one position of the last
+ * row of a family: rows of one source keep their key order, so the key at
+ * position i is usually the one seen there before, and a memcmp against it
+ * replaces the hash lookup.  len1 = key length + 1; 0 = empty. */
+#define JROW_MEMO_KEYS 192
+#define JROW_MEMO_KEYLEN 40
+struct jrow_key_memo {
+	uint8_t len1;
+	uint8_t kind;  /* enum schema_key_kind */
+	int16_t index;
+	char name[JROW_MEMO_KEYLEN];
+};
+
 struct jrow {
 	uint32_t unknown_keys;  /* keys of the last row not in the schema */
 	size_t scratch_len;
 	uint8_t scratch[JROW_SCRATCH];
+	struct jrow_key_memo memo[SCHEMA_FAM_COUNT][JROW_MEMO_KEYS];
 };
 
 /* Reset per-row state; a struct jrow is reusable for every row, and only

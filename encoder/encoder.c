@@ -169,9 +169,21 @@ static int enc_series(struct enc *e, struct enc_exporter *x, uint64_t bits, int 
 		bits &= bits - 1;
 		if (x->skip_zero && val == 0)
 			continue;
+		if (e->abandoning) {
+			/* Past the drain deadline nothing reaches a lane any more,
+			 * but every series a row would have given is accounted. */
+			stat_add(&x->st->series_abandoned, 1);
+			continue;
+		}
 		err = lanes_add(&x->lanes, q, (unsigned)(fam * SCHEMA_MAX_METRICS + i), nl->bytes, nl->len,
 				lo->buf, lo->len, lo->gen, val, ts_ms, pos, e->seq, now_ms);
 		if (__builtin_expect(err != 0, 0)) {
+			if (err == -ETIMEDOUT) {
+				/* This series and the rest of the row are counted. */
+				e->abandoning = true;
+				stat_add(&x->st->series_abandoned, 1);
+				continue;
+			}
 			if (err != -E2BIG)
 				return err;
 			log_limited(&lim, LOG_LVL_WARN,
@@ -235,7 +247,7 @@ int enc_row(struct enc *e, const void *rec, uint32_t len, uint64_t pos, int64_t 
 		if (err)
 			return err;
 	}
-	return 0;
+	return e->abandoning ? -ETIMEDOUT : 0;
 }
 
 int enc_poll(struct enc *e, int max)
@@ -252,6 +264,12 @@ int enc_poll(struct enc *e, int max)
 			break;
 		/* After a peek the cursor is the record's own position. */
 		err = enc_row(e, rec, len, ring_cursor(&e->in), now);
+		if (err == -ETIMEDOUT) {
+			/* The row is fully accounted: do not count it again. */
+			ring_advance(&e->in);
+			e->seq++;
+			return err;
+		}
 		if (err)
 			return err;
 		ring_advance(&e->in);
@@ -379,19 +397,46 @@ int enc_reload_dict(struct enc *e)
 	return 0;
 }
 
+/* How long, past the drain deadline, the encoder waits for ingest to
+ * close its input ring so that the last rows are counted too. */
+#define ENC_ABANDON_WAIT_MS 1000
+
+/*
+ * The drain deadline passed with the sender unable to take more.  Count
+ * what this encoder will never hand on, so that delivered + undelivered
+ * (lane rings) + abandoned adds up to what ingest took: the series held
+ * in partial batches, and the series of every row still in the input ring.
+ */
 static int enc_abandon(struct enc *e)
 {
-	uint64_t held = 0;
+	uint64_t held = 0, before = 0, after = 0, rows = 0;
+	int64_t until = mono_ms() + ENC_ABANDON_WAIT_MS;
 
 	for (int i = 0; i < e->n_exp; i++) {
 		uint64_t n = lanes_held(&e->exp[i].lanes);
 
+		before += stat_get(&e->exp[i].st->series_abandoned);
 		stat_add(&e->exp[i].st->series_abandoned, n);
 		held += n;
 		lanes_close(&e->exp[i].lanes);
 	}
-	log_warn("drain deadline passed while waiting for the sender: %llu series not handed on",
-		 (unsigned long long)held);
+	e->abandoning = true;
+	while (!ring_drained(&e->in) && mono_ms() < until) {
+		uint32_t len;
+		const void *rec = ring_peek_wait(&e->in, &len, 50);
+
+		if (!rec)
+			continue;
+		enc_row(e, rec, len, ring_cursor(&e->in), mono_ms());
+		ring_advance(&e->in);
+		e->seq++;
+		rows++;
+	}
+	for (int i = 0; i < e->n_exp; i++)
+		after += stat_get(&e->exp[i].st->series_abandoned);
+	log_warn("drain deadline passed while waiting for the sender: %llu series abandoned (%llu in partial "
+		 "batches, the rest from %llu rows not yet encoded)", (unsigned long long)(after - before),
+		 (unsigned long long)held, (unsigned long long)rows);
 	return -ETIMEDOUT;
 }
 

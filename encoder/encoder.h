@@ -58,6 +58,8 @@ struct enc {
 	uint64_t released_pos;                   /* input position released up to */
 	int64_t next_deadline_ms;                /* earliest flush-timeout, or INT64_MAX */
 	volatile sig_atomic_t *reload;           /* set by SIGHUP; may be NULL */
+	bool abandoning;                         /* drain deadline passed: rows are
+						  * only counted (series_abandoned) */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,10 +469,36 @@ static void restart_due(struct super *s, int64_t now)
 	}
 }
 
+/*
+ * With every child gone, what is still in a lane ring was committed by an
+ * encoder and never acknowledged by an endpoint: that is the exact
+ * undelivered figure, whatever the sender counted when it left (an
+ * encoder may commit a last batch after the sender's deadline).
+ */
+static void count_undelivered(struct super *s)
+{
+	const struct cfg *c = s->cfg;
+
+	for (int e = 0; e < c->n_exporters && e < CFG_MAX_EXPORTERS; e++) {
+		uint64_t left = 0;
+
+		if (!c->exporters[e].active)
+			continue;
+		for (int i = 0; i < c->encoders; i++)
+			for (int q = 0; q < shm_lane_count(&s->shm, e); q++) {
+				const struct ring_hdr *h = shm_lane_ring(&s->shm, e, i, q);
+
+				left += atomic_load(&h->prod_units) - atomic_load(&h->cons_units);
+			}
+		if (left > stat_get(&s->shm.stats->exp[e].undelivered_series))
+			stat_set(&s->shm.stats->exp[e].undelivered_series, left);
+	}
+}
+
 static void log_totals(const struct super *s)
 {
 	const struct stats_page *p = s->shm.stats;
-	uint64_t rej = 0, sent = 0, dropped = 0, undelivered = 0;
+	uint64_t rej = 0, sent = 0, dropped = 0, undelivered = 0, abandoned = 0;
 
 	for (int r = 0; r < STATS_REJ_COUNT; r++)
 		rej += stat_get(&p->in.rejected[r]);
@@ -479,10 +506,13 @@ static void log_totals(const struct super *s)
 		sent += stat_get(&p->exp[e].samples_sent);
 		dropped += stat_get(&p->exp[e].series_dropped);
 		undelivered += stat_get(&p->exp[e].undelivered_series);
+		for (int i = 0; i < s->cfg->encoders; i++)
+			abandoned += stat_get(&p->enc[i].exporter[e].series_abandoned);
 	}
-	log_info("totals: %" PRIu64 " rows in, %" PRIu64 " rejected, %" PRIu64 " samples delivered, %" PRIu64
-		 " series dropped (4xx), %" PRIu64 " series undelivered", stat_get(&p->in.rows_in), rej, sent,
-		 dropped, undelivered);
+	log_info("totals: %" PRIu64 " rows in, %" PRIu64 " rejected, %" PRIu64 " dropped, %" PRIu64
+		 " samples delivered, %" PRIu64 " series dropped (4xx), %" PRIu64 " series undelivered, %" PRIu64
+		 " series abandoned", stat_get(&p->in.rows_in), rej, stat_get(&p->in.dropped_overflow), sent,
+		 dropped, undelivered, abandoned);
 }
 
 int super_run(struct cfg *c, const char *cfg_text, size_t cfg_len)
@@ -554,8 +584,12 @@ int super_run(struct cfg *c, const char *cfg_text, size_t cfg_len)
 					s->kids[i].pid = 0;
 		}
 	}
-	if (s->shm.stats)
+	if (s->shm.stats && !any_running(s)) {
+		count_undelivered(s);
 		log_totals(s);
+	} else if (s->shm.stats) {
+		log_totals(s);
+	}
 out:
 	stats_http_close(&s->http);
 	if (s->sigfd >= 0)

@@ -284,7 +284,7 @@ static inline void rw_zreq_add(struct rw_zreq *r, unsigned name_id, const uint8_
 			       double value, int64_t ts_ms)
 {
 	size_t smsg = rw_sample_msg_size(ts_ms), msg = name_len + blen + 2 + smsg, hl, here;
-	uint8_t hdr[1 + RW_VARINT_MAX], smp[3 + 8 + 1 + RW_VARINT_MAX], *p;
+	uint8_t hdr[16], smp[3 + 8 + 1 + RW_VARINT_MAX], *p; /* 16+: snw_lit16() */
 	bool same_ts = r->ts_at && ts_ms == r->ts_last, smp_hdr_done = false;
 
 	hdr[0] = RW_TAG_TIMESERIES;
@@ -296,11 +296,11 @@ static inline void rw_zreq_add(struct rw_zreq *r, unsigned name_id, const uint8_
 		if (omsg == msg && hl + name_len >= snw_copy_min(here - at)) {
 			snw_copy(&r->w, here - at, hl + name_len);
 		} else {
-			snw_lit(&r->w, hdr, hl);
+			snw_lit16(&r->w, hdr, hl);
 			rw_zreq_repeat(r, here + hl - (at + 1 + rw_varint_len(omsg)), name, name_len);
 		}
 	} else {
-		snw_lit(&r->w, hdr, hl);
+		snw_lit16(&r->w, hdr, hl);
 		snw_lit(&r->w, name, name_len);
 	}
 	if (name_id < RW_ZREQ_NAMES) {
@@ -332,15 +332,15 @@ static inline void rw_zreq_add(struct rw_zreq *r, unsigned name_id, const uint8_
 	}
 	memcpy(p, &value, 8);
 	p += 8;
-	snw_lit(&r->w, smp, (size_t)(p - smp));
+	snw_lit16(&r->w, smp, (size_t)(p - smp));
 	here = r->w.ulen;
 	p = smp;
 	*p++ = RW_TAG_STS;
 	p = rw_put_varint(p, (uint64_t)ts_ms);
-	if (same_ts)
-		rw_zreq_repeat(r, here - r->ts_at, smp, (size_t)(p - smp));
+	if (same_ts && (size_t)(p - smp) >= snw_copy_min(here - r->ts_at))
+		snw_copy(&r->w, here - r->ts_at, (size_t)(p - smp));
 	else
-		snw_lit(&r->w, smp, (size_t)(p - smp));
+		snw_lit16(&r->w, smp, (size_t)(p - smp));
 	r->ts_at = here;
 	r->ts_last = ts_ms;
 

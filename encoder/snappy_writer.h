@@ -117,6 +117,21 @@ static inline void snw_lit(struct snw *w, const void *p, size_t n)
 	w->ulen += n;
 }
 
+/*
+ * Append <n> <= 16 literal bytes from <p>, which must have 16 readable
+ * bytes: one fixed 16-byte copy instead of a memcpy() call for the few
+ * bytes of a series header or a sample (the bytes past <n> are scratch,
+ * overwritten next; snw_grow_max() keeps room for them).
+ */
+static inline void snw_lit16(struct snw *w, const uint8_t p[16], size_t n)
+{
+	if (w->lit == SNW_NO_LIT)
+		w->lit = w->len++;
+	memcpy(w->buf + w->len, p, 16);
+	w->len += n;
+	w->ulen += n;
+}
+
 /* One copy element of 1..64 bytes (copy-1 where it fits). */
 static inline uint8_t *snw_put_copy(uint8_t *p, size_t off, size_t n)
 {
@@ -154,6 +169,18 @@ static inline void snw_copy(struct snw *w, size_t off, size_t n)
 	snw_lit_close(w);
 	w->ulen += n;
 	p = w->buf + w->len;
+	if (off < 65536) {
+		/* The common case (a row's labels, a series back): 3-byte
+		 * copy-2 elements of 64 as one 4-byte store each, until the
+		 * last two pieces are balanced below. */
+		uint32_t v64 = (uint32_t)(2 | ((SNW_COPY_MAX - 1) << 2)) | (uint32_t)off << 8;
+
+		while (n >= SNW_COPY_MAX + 8) {
+			memcpy(p, &v64, 4);
+			p += 3;
+			n -= SNW_COPY_MAX;
+		}
+	}
 	while (n > SNW_COPY_MAX) {
 		size_t k = n - SNW_COPY_MAX >= min ? SNW_COPY_MAX : n - min;
 

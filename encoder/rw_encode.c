@@ -200,6 +200,16 @@ static inline void zrun_add(struct rw_zreq *r, size_t prev_at, struct zrun *run,
 	run->len = len;
 }
 
+/* Literal <n> bytes at <p> of a block ending at <end>: short pieces (a
+ * value's changed tail) without a memcpy() call when 16 bytes are there to read. */
+static inline void lit_piece(struct rw_zreq *r, const uint8_t *p, size_t n, const uint8_t *end)
+{
+	if (n <= 16 && end - p >= 16)
+		snw_lit16(&r->w, p, n);
+	else
+		snw_lit(&r->w, p, n);
+}
+
 static inline size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	size_t i = 0;
@@ -283,17 +293,17 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 			zrun_add(r, prev_at, &run, (size_t)(p - r->prev), k);
 			if (k < bl) {
 				zrun_flush(r, prev_at, &run);
-				snw_lit(&r->w, b + k, bl - k);
+				lit_piece(r, b + k, bl - k, bend);
 			}
 		} else {
 			/* Another value length changes the entry's length: the
 			 * name part after it is still common. */
 			zrun_flush(r, prev_at, &run);
-			snw_lit(&r->w, b, bh);
+			lit_piece(r, b, bh, bend);
 			k = common_prefix(p + ph, b + bh, (pl - ph < bl - bh ? pl - ph : bl - bh));
 			zrun_add(r, prev_at, &run, (size_t)(p + ph - r->prev), k);
 			zrun_flush(r, prev_at, &run);
-			snw_lit(&r->w, b + bh + k, bl - bh - k);
+			lit_piece(r, b + bh + k, bl - bh - k, bend);
 		}
 		p += pl;
 		p_ok = false;

@@ -22,7 +22,7 @@
 #include "common/shm.h"
 
 #define CFG_DEF_ENCODERS     2
-#define CFG_DEF_RING_BYTES   ((size_t)8 << 20)
+#define CFG_DEF_RING_BYTES   ((size_t)4 << 20) /* 2 encoders x 4 lanes: 40 MiB of rings */
 #define CFG_MIN_RING_BYTES   ((size_t)64 << 10)
 #define CFG_MAX_RING_BYTES   ((size_t)4 << 30)
 #define CFG_DEF_DRAIN        30.0

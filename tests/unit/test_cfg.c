@@ -315,7 +315,7 @@ Test(cfg, defaults_of_an_empty_file)
 	cr_assert_eq(load_text(&c, &d, ""), 0);
 	cr_assert_eq(c.n_exporters, 0);
 	cr_assert_eq(c.encoders, 2);
-	cr_assert_eq(c.ring_bytes, (size_t)8 << 20);
+	cr_assert_eq(c.ring_bytes, (size_t)4 << 20);
 	cr_assert_float_eq(c.drain_timeout, 30.0, 1e-9);
 	cr_assert_str_eq(c.stats_listen, "127.0.0.1:9464");
 	cr_assert_eq(c.log_level, CFG_LOG_INFO);
@@ -348,8 +348,8 @@ Test(cfg, default_config_of_make_run)
 	cr_assert_eq(c.sources[0].series, 500);
 	cr_assert_str_eq(c.stats_listen, "127.0.0.1:9464");
 	cfg_summary(&c, sum, sizeof(sum));
-	cr_assert(!strncmp(sum, "1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 80.1 MiB; exporter 0: 8 lanes x 8 MiB ring (ring-bytes",
-			   strlen("1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 80.1 MiB; exporter 0: 8 lanes x 8 MiB ring (ring-bytes")),
+	cr_assert(!strncmp(sum, "1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 40.1 MiB; exporter 0: 8 lanes x 4 MiB ring (ring-bytes",
+			   strlen("1 exporter (1 active), 1 source, 2 encoders, 8 lanes, shared memory 40.1 MiB; exporter 0: 8 lanes x 4 MiB ring (ring-bytes")),
 		  "%s", sum);
 	cr_assert(strstr(sum, " MiB"), "%s", sum);
 	cfg_fini(&c);

@@ -149,6 +149,7 @@ test-long: deps
 asan: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined O=build-asan BIN=build-asan/bin tests-build
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    tests/run --build build-asan --bin build-asan/bin
 
 bench: deps

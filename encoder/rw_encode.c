@@ -311,7 +311,9 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen)
 	}
 	zrun_flush(r, prev_at, &run);
 	snw_lit(&r->w, b, (size_t)(bend - b));
-	/* rw_zreq_reserve() sized prev for any series' labels. */
-	memcpy(r->prev, blk, blen);
+	/* rw_zreq_reserve() sized prev for any series' labels; a row without
+	 * labels passes NULL, and memcpy from NULL is undefined even for 0. */
+	if (blen)
+		memcpy(r->prev, blk, blen);
 	r->prev_len = blen;
 }

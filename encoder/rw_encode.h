@@ -112,9 +112,12 @@ static inline uint8_t *rw_put_series(uint8_t *p, const uint8_t *lab1, size_t len
 
 	*p++ = RW_TAG_TIMESERIES;
 	p = rw_put_varint(p, len1 + len2 + 2 + smsg);
-	memcpy(p, lab1, len1);
+	/* memcpy from NULL is undefined even for 0 bytes (UBSan says so). */
+	if (len1)
+		memcpy(p, lab1, len1);
 	p += len1;
-	memcpy(p, lab2, len2);
+	if (len2)
+		memcpy(p, lab2, len2);
 	p += len2;
 	*p++ = RW_TAG_SAMPLE;
 	*p++ = (uint8_t)smsg;

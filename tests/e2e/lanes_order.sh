@@ -67,7 +67,7 @@ e2e_log "receiver: $(st requests) requests on $(st connections) connections, $(s
 [ "$(st samples_2xx)" = "$WANT" ] || e2e_check_fail "$(st samples_2xx) samples arrived, want $WANT"
 [ "$(st samples)" = "$(st samples_2xx)" ] || e2e_check_fail "non-2xx answers seen"
 [ "$(st decode_errors)" = 0 ] || e2e_check_fail "$(st decode_errors) undecodable requests"
-grep -q "totals: $ROWS rows in, 0 rejected, $WANT samples delivered, 0 series dropped (4xx), 0 series undelivered" \
+grep -q "totals: $ROWS rows in, 0 rejected, 0 dropped, $WANT samples delivered, 0 series dropped (4xx), 0 series undelivered, 0 series abandoned" \
 	"$E2E_TMP/flowrw.log" || e2e_check_fail "flowrw's totals line disagrees: $(grep totals: "$E2E_TMP/flowrw.log")"
 # Enough requests that lanes really overlapped, over one kept-alive connection per lane.
 [ "$(st requests)" -ge $((LANES * 10)) ] || e2e_check_fail "only $(st requests) requests"

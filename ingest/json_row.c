@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <emmintrin.h> /* SSE2: baseline on x86-64 */
+
 #define JROW_MAX_DEPTH   64   /* nesting of skipped values */
 #define JROW_MAX_NUMBER  128  /* longest number text we convert */
 
@@ -254,6 +256,22 @@ static inline int scan_string(struct scan *s, const uint8_t *p, const uint8_t **
 	uint64_t w;
 
 	for (;;) {
+		/* 16 bytes a step: '"', '\\' or a byte < 0x20 (signed compare
+		 * after flipping the top bit, so bytes >= 0x80 are not "< 0x20"). */
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i x = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
+			int mask = _mm_movemask_epi8(_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+				_mm_cmplt_epi8(x, _mm_set1_epi8((char)(0x20 ^ 0x80)))));
+
+			if (mask) {
+				p += __builtin_ctz((unsigned)mask);
+				goto special;
+			}
+			p += 16;
+		}
 		while (end - p >= 8) {
 			memcpy(&w, p, 8);
 			if (word_special(w))
@@ -262,6 +280,7 @@ static inline int scan_string(struct scan *s, const uint8_t *p, const uint8_t **
 		}
 		if (p >= end)
 			return fail(s, STATS_REJ_MALFORMED_JSON, end, "unterminated string");
+special:
 		if (*p == '"') {
 			*out = lit;
 			*outlen = (size_t)(p - lit);

@@ -449,6 +449,63 @@ Test(json_row, key_memo_matches_a_cold_parser)
 	munmap(area, (size_t)pg * 2);
 }
 
+/* The string scan looks at 16 bytes a step (SSE2), then 8, then 1: an escape,
+ * a quote, a control byte or a byte >= 0x80 at every position relative to
+ * those steps and to the line's alignment decodes (or is rejected) as the
+ * byte-wise definition says.  Lines end at a guard page. */
+Test(json_row, string_specials_at_every_position)
+{
+	static const struct {
+		const char *text;    /* as written in the JSON string */
+		const char *decoded; /* NULL: rejected */
+	} sp[] = {
+		{ "\\\"", "\"" }, { "\\\\", "\\" }, { "\\n", "\n" }, { "\\u00e9", "\xc3\xa9" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\x7f", "\x7f" }, { "\xff", "\xff" }, { " ", " " },
+		{ "\x01", NULL }, { "\x1f", NULL }, { "\t", NULL },
+	};
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *area = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int host;
+	char row[512], want[128];
+
+	cr_assert(area != MAP_FAILED);
+	cr_assert_eq(mprotect(area + pg, (size_t)pg, PROT_NONE), 0);
+	cr_assert_eq(schema_lookup_key(SCHEMA_FAM_NETWORK, "host", 4, &host), SCHEMA_KEY_TAG);
+	for (size_t k = 0; k < sizeof(sp) / sizeof(sp[0]); k++)
+		for (int pad = 0; pad < 16; pad++)
+			for (int at = 0; at < 40; at++)
+				for (int tail = 0; tail < 40; tail += 13) {
+					size_t n, wl;
+					uint8_t *line;
+					int r;
+
+					n = (size_t)snprintf(row, sizeof(row),
+							     "%*s{\"datasource\":\"flow_metrics.network.1s\","
+							     "\"time\":1717000000,\"host\":\"%.*s%s%.*s\"}",
+							     pad, "", at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
+							     sp[k].text, tail, "0123456789012345678901234567890123456789");
+					line = area + pg - n;
+					memcpy(line, row, n);
+					r = jrow_parse(jp, (char *)line, n, -1, &rb, &jerr);
+					if (!sp[k].decoded) {
+						cr_assert_eq(r, -1, "accepted: %s", row);
+						cr_assert_eq(jerr.reason, STATS_REJ_MALFORMED_JSON);
+						cr_assert_eq(jerr.at, (size_t)pad + 66 + (size_t)at, "at %zu: %s",
+							     jerr.at, row);
+						continue;
+					}
+					cr_assert_eq(r, 0, "rejected (%s): %s", jerr.msg, row);
+					wl = (size_t)snprintf(want, sizeof(want), "%.*s%s%.*s", at,
+							      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
+							      sp[k].decoded, tail,
+							      "0123456789012345678901234567890123456789");
+					cr_assert_eq(rb.tag[host].kind, RAWROW_T_STR);
+					cr_assert_eq(rb.tag[host].len, wl, "%s", row);
+					cr_assert_eq(memcmp(rb.tag[host].v.str, want, wl), 0, "%s", row);
+				}
+	munmap(area, (size_t)pg * 2);
+}
+
 /* The printer writes what DeepFlow writes, and the scanner reads it back to
  * the same raw row. */
 Test(json_row, format_round_trips)

@@ -256,18 +256,59 @@ struct cfg_key *cfg_key_find(struct cfg_key *keys, int nkeys, const char *name)
 }
 
 /* A known key that <name> differs from only by case or '_' for '-'. */
+/* Keys compare case-blind and with '_' for '-': DeepFlow users write both. */
+static int key_char(char c)
+{
+	return c == '_' ? '-' : tolower((unsigned char)c);
+}
+
+/* Edit distance (insert, delete, substitute) between two short keys, or a
+ * large number when either is too long to be a typo of a key. */
+static int key_distance(const char *a, const char *b)
+{
+	enum { MAXK = 48 };
+	size_t la = strlen(a), lb = strlen(b);
+	int row[MAXK + 1];
+
+	if (la > MAXK || lb > MAXK)
+		return 1 << 20;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j], best = diag + (key_char(a[i - 1]) != key_char(b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The known key an unknown one is most likely a typo of: within two edits,
+ * and fewer than a third of the key's letters, so short keys do not match
+ * everything. */
 static const char *near_key(const struct cfg_key *keys, int nkeys, const char *name)
 {
-	for (int i = 0; i < nkeys; i++) {
-		const char *a = keys[i].name, *b = name;
+	const char *best = NULL;
+	int best_d = 3;
 
-		while (*a && *b && (tolower((unsigned char)*a) == tolower((unsigned char)*b) ||
-				    (*a == '-' && *b == '_')))
-			a++, b++;
-		if (!*a && !*b)
-			return keys[i].name;
+	for (int i = 0; i < nkeys; i++) {
+		int d = key_distance(keys[i].name, name);
+
+		if (d < best_d && (size_t)d * 3 < strlen(keys[i].name)) {
+			best = keys[i].name;
+			best_d = d;
+		}
 	}
-	return NULL;
+	return best;
 }
 
 int cfg_map(struct cfg_ctx *y, yaml_node_t *n, struct cfg_key *keys, int nkeys)

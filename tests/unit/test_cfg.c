@@ -423,8 +423,8 @@ Test(cfg, unknown_keys_are_listed_in_one_warning)
 
 	cr_assert_eq(load(&c, &d, "warn-unknown-keys.yaml"), 0);
 	expect_warning(&d, "warn-unknown-keys.yaml", "5:5", "exporters[0]",
-		       "unknown keys batch_size (line 5; did you mean batch-size?), endpoint (line 6) ignored");
-	expect_warning(&d, "warn-unknown-keys.yaml", "8:3", "flowrw", "unknown key encoder (line 8)");
+		       "unknown keys batch_size (line 5; did you mean batch-size?), endpoint (line 6; did you mean endpoints?) ignored");
+	expect_warning(&d, "warn-unknown-keys.yaml", "8:3", "flowrw", "unknown key encoder (line 8; did you mean encoders?)");
 	cr_assert_eq(c.exporters[0].batch_size, 1024, "the misspelt key changes nothing");
 	cfg_fini(&c);
 	cfg_diag_fini(&d);

@@ -11,6 +11,8 @@
 #include "common/enums.h"
 #include "encoder/rw_encode.h"
 
+#define LABELS_OUT_SLACK 64
+
 static const char LABELS_DS_NAME[] = "datasource";
 static const char LABELS_METRIC_NAME[] = "__name__";
 
@@ -76,8 +78,17 @@ int labels_plan_init(struct labels_plan *p, enum schema_family f, uint64_t tags,
 		}
 		e[j + 1] = x;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0, at = 0; i < n; i++) {
+		uint8_t *b = p->nbytes + at;
+
 		e[i].group = (uint16_t)(i > 0 && strcmp(e[i].name, e[i - 1].name) == 0 ? e[i - 1].group : i);
+		e[i].nhdr = (uint16_t)at;
+		b[0] = RW_TAG_NAME;
+		b[1] = e[i].name_len; /* <= LABELS_NAME_MAX: a one-byte varint */
+		memcpy(b + 2, e[i].name, e[i].name_len);
+		b[2 + e[i].name_len] = RW_TAG_VALUE;
+		at += e[i].name_len + 3;
+	}
 	p->n = n;
 	return 0;
 }
@@ -90,7 +101,8 @@ struct labels_out *labels_out_new(void)
 		return NULL;
 	/* Any row: every entry at its longest name and value. */
 	o->cap = LABELS_MAX * rw_label_size(LABELS_NAME_MAX, LABELS_VALUE_MAX);
-	o->buf = malloc(o->cap);
+	/* + slack: labels_render() copies names in fixed 32-byte pieces. */
+	o->buf = malloc(o->cap + LABELS_OUT_SLACK);
 	if (!o->buf) {
 		free(o);
 		errno = ENOMEM;
@@ -218,15 +230,29 @@ void labels_render(const struct labels_plan *p, const struct dict *d,
 	o->gen++;
 	for (int i = 0; i < p->n; i++) {
 		const struct labels_entry *e = &p->e[i];
+		size_t hlen = (size_t)e->name_len + 3, vlen, msg;
+		/*
+		 * Render the value where it lands when both length varints take
+		 * one byte (any value under ~100 bytes): formatted values are
+		 * written there directly (labels_value()'s scratch), borrowed
+		 * ones copied once.  The buffer holds every entry at its
+		 * longest, so LABELS_VALUE_MAX bytes are always free there.
+		 */
+		uint8_t *dst = w + 2 + hlen + 1;
 		const char *val;
-		size_t vlen;
 
+		if (e->tag != LABELS_DATASOURCE && !v->tag_kind[e->tag])
+			continue;
+		/* The name first: the 32-byte copy (slack on both sides) may
+		 * run over where the value goes. */
+		if (hlen <= 32)
+			memcpy(w + 2, p->nbytes + e->nhdr, 32);
+		else
+			memcpy(w + 2, p->nbytes + e->nhdr, hlen);
 		if (e->tag == LABELS_DATASOURCE) {
 			val = cstr(schema_ds_name(v->hdr->ds), &vlen);
 		} else {
-			if (!v->tag_kind[e->tag])
-				continue;
-			val = labels_value(p, d, v, e->tag, o->scratch, &vlen);
+			val = labels_value(p, d, v, e->tag, (char *)dst, &vlen);
 		}
 		/* An empty value means no label (remote write forbids it);
 		 * export-empty-tag cannot change that. */
@@ -239,7 +265,26 @@ void labels_render(const struct labels_plan *p, const struct dict *d,
 			continue;
 		}
 		emitted_group = e->group;
-		w = rw_put_label(w, e->name, e->name_len, val, vlen);
+		msg = hlen + rw_varint_len(vlen) + vlen;
+		if (__builtin_expect(msg < 128, 1)) {
+			w[0] = RW_TAG_LABEL;
+			w[1] = (uint8_t)msg;
+			w[2 + hlen] = (uint8_t)vlen;
+			if ((const uint8_t *)val != dst)
+				memcpy(dst, val, vlen);
+			w = dst + vlen;
+		} else {
+			/* Longer varints: move the value to its place. */
+			uint8_t *q = w;
+
+			*q++ = RW_TAG_LABEL;
+			q = rw_put_varint(q, msg);
+			q += hlen; /* name bytes written after the move */
+			q = rw_put_varint(q, vlen);
+			memmove(q, val, vlen);
+			memcpy(q - rw_varint_len(vlen) - hlen, p->nbytes + e->nhdr, hlen);
+			w = q + vlen;
+		}
 		o->n++;
 	}
 	o->len = (size_t)(w - o->buf);

@@ -22,8 +22,14 @@ struct labels_entry {
 	int16_t tag;           /* tag id, or LABELS_DATASOURCE */
 	uint16_t group;        /* entries with one label name share a group */
 	uint8_t name_len;
+	uint16_t nhdr;         /* offset in labels_plan.nbytes of "0A nlen name 12" */
 	const char *name;
 };
+
+/* Bytes of the precomputed "0A nlen name 12" pieces (names <= 127 bytes:
+ * one-byte varint), plus 32 so that a fixed 32-byte copy may read past the
+ * last one. */
+#define LABELS_NBYTES (LABELS_MAX * (LABELS_NAME_MAX + 3) + 32)
 
 /*
  * What one exporter exports for one family: the selected tags, sorted by
@@ -38,6 +44,9 @@ struct labels_plan {
 	bool enum_names;       /* enum fields -> display names (else numbers) */
 	int n;
 	struct labels_entry e[LABELS_MAX];
+	/* Each entry's name as wire bytes, so that labels_render() writes a
+	 * label with one copy instead of tag, varint and name separately. */
+	uint8_t nbytes[LABELS_NBYTES];
 };
 
 /*

@@ -375,3 +375,45 @@ Test(labels, arbitrary_bytes_pass_through)
 	cr_expect_str_eq(label(wr, "app_service"), "svc \"quoted\" \xe4\xb8\xad, =}");
 	prometheus__write_request__free_unpacked(wr, NULL);
 }
+
+/* labels_render() writes values in place and names in fixed 32-byte pieces:
+ * long names (> 29 bytes) and values needing two-byte varints take other
+ * paths, which must give exactly what rw_put_label() writes. */
+Test(labels, long_names_and_values_match_rw_put_label)
+{
+	static const size_t lens[] = { 1, 90, 99, 100, 115, 116, 127, 128, 200, 255 } /* rowbuild: <= 255 */;
+	const char *names[SCHEMA_TAG_COUNT];
+	static char val[4097];
+	static uint8_t want[8192];
+	struct labels_plan p;
+
+	for (int t = 0; t < SCHEMA_TAG_COUNT; t++)
+		names[t] = schema_tag_label(t, SCHEMA_FAM_NETWORK);
+	names[SCHEMA_T_PROTOCOL] = "a_label_name_of_exactly_thirty_";
+	names[SCHEMA_T_SERVER_PORT] = "zz_a_much_longer_label_name_than_thirty_two_bytes";
+	names[SCHEMA_T_ORG_ID] = "m_value"; /* given as a string below */
+	cr_assert_eq(labels_plan_init(&p, SCHEMA_FAM_NETWORK,
+				      (1ULL << SCHEMA_T_PROTOCOL) | (1ULL << SCHEMA_T_SERVER_PORT) |
+					      (1ULL << SCHEMA_T_ORG_ID),
+				      names, true, false), 0);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint8_t *w = want;
+		const char *ds = schema_ds_name(SCHEMA_DS_NETWORK_1M);
+
+		memset(val, 'a' + (int)(i % 26), lens[i]);
+		val[lens[i]] = 0;
+		rb_init(&rb, SCHEMA_DS_NETWORK_1M);
+		rb_num(&rb, SCHEMA_T_PROTOCOL, 6);
+		rb_num(&rb, SCHEMA_T_SERVER_PORT, 443);
+		rb_str(&rb, SCHEMA_T_ORG_ID, val);
+		render(&p, NULL);
+		w = rw_put_label(w, names[SCHEMA_T_PROTOCOL], strlen(names[SCHEMA_T_PROTOCOL]), "6", 1);
+		w = rw_put_label(w, "datasource", 10, ds, strlen(ds));
+		w = rw_put_label(w, "m_value", 7, val, lens[i]);
+		w = rw_put_label(w, names[SCHEMA_T_SERVER_PORT], strlen(names[SCHEMA_T_SERVER_PORT]), "443", 3);
+		cr_expect_eq(out->len, (size_t)(w - want), "value of %zu bytes: %zu != %zu", lens[i],
+			     out->len, (size_t)(w - want));
+		cr_expect(out->len == (size_t)(w - want) && memcmp(out->buf, want, out->len) == 0,
+			  "value of %zu bytes: other bytes", lens[i]);
+	}
+}

@@ -182,14 +182,14 @@ struct zrun {
 	size_t len;
 };
 
-static inline void zrun_flush(struct rw_zreq *r, size_t prev_at, struct zrun *run)
+static inline __attribute__((always_inline)) void zrun_flush(struct rw_zreq *r, size_t prev_at, struct zrun *run)
 {
 	if (run->len)
 		rw_zreq_repeat(r, r->w.ulen - (prev_at + run->src), r->prev + run->src, run->len);
 	run->len = 0;
 }
 
-static inline void zrun_add(struct rw_zreq *r, size_t prev_at, struct zrun *run, size_t src, size_t len)
+static inline __attribute__((always_inline)) void zrun_add(struct rw_zreq *r, size_t prev_at, struct zrun *run, size_t src, size_t len)
 {
 	if (run->len && run->src + run->len == src) {
 		run->len += len;

@@ -266,7 +266,7 @@ void __rw_zreq_row_labels(struct rw_zreq *r, const uint8_t *blk, size_t blen);
 
 /* Emit <n> bytes that repeat the output <off> bytes back: a copy, or the
  * bytes <p> as a literal when too short for a copy to pay. */
-static inline void rw_zreq_repeat(struct rw_zreq *r, size_t off, const uint8_t *p, size_t n)
+static inline __attribute__((always_inline)) void rw_zreq_repeat(struct rw_zreq *r, size_t off, const uint8_t *p, size_t n)
 {
 	if (n >= snw_copy_min(off))
 		snw_copy(&r->w, off, n);

@@ -6,10 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/dict.h"
 #include "common/hash.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/ring.h"
 #include "common/shm.h"
@@ -18,14 +18,6 @@
 #include "encoder/rw_encode.h"
 
 #define ENC_IDLE_MAX_MS 1000 /* longest sleep with nothing due */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int enc_name_labels(struct enc *e)
 {
@@ -252,7 +244,7 @@ int enc_row(struct enc *e, const void *rec, uint32_t len, uint64_t pos, int64_t 
 
 int enc_poll(struct enc *e, int max)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	int n = 0;
 
 	while (n < max) {
@@ -410,7 +402,7 @@ int enc_reload_dict(struct enc *e)
 static int enc_abandon(struct enc *e)
 {
 	uint64_t held = 0, before = 0, after = 0, rows = 0;
-	int64_t until = mono_ms() + ENC_ABANDON_WAIT_MS;
+	int64_t until = clock_mono_ms() + ENC_ABANDON_WAIT_MS;
 
 	for (int i = 0; i < e->n_exp; i++) {
 		uint64_t n = lanes_held(&e->exp[i].lanes);
@@ -421,13 +413,13 @@ static int enc_abandon(struct enc *e)
 		lanes_close(&e->exp[i].lanes);
 	}
 	e->abandoning = true;
-	while (!ring_drained(&e->in) && mono_ms() < until) {
+	while (!ring_drained(&e->in) && clock_mono_ms() < until) {
 		uint32_t len;
 		const void *rec = ring_peek_wait(&e->in, &len, 50);
 
 		if (!rec)
 			continue;
-		enc_row(e, rec, len, ring_cursor(&e->in), mono_ms());
+		enc_row(e, rec, len, ring_cursor(&e->in), clock_mono_ms());
 		ring_advance(&e->in);
 		e->seq++;
 		rows++;
@@ -455,7 +447,7 @@ int enc_run(struct enc *e)
 		n = enc_poll(e, ENC_BURST);
 		if (n < 0)
 			return enc_abandon(e);
-		now = mono_ms();
+		now = clock_mono_ms();
 		err = enc_housekeep(e, now);
 		if (err)
 			return enc_abandon(e);

@@ -9,19 +9,12 @@
 #include <time.h>
 
 #include "common/batch-t.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/ring.h"
 #include "common/shm.h"
 
 #define LANES_WAIT_SLICE_MS 100 /* a lost doorbell costs at most this */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t real_ns(void)
 {
@@ -83,7 +76,7 @@ static bool drain_expired(const struct lanes *ls)
 
 	if (shm_phase(ls->shm) != SHM_PHASE_DRAIN)
 		return false;
-	return mono_ms() > atomic_load_explicit((_Atomic int64_t *)&h->drain_deadline_ms,
+	return clock_mono_ms() > atomic_load_explicit((_Atomic int64_t *)&h->drain_deadline_ms,
 						memory_order_relaxed);
 }
 

@@ -158,8 +158,9 @@ static void conn_request(struct stats_http *h, struct stats_http_conn *c)
 	}
 	const char *path = c->in + (head ? 5 : 4);
 
-	if (strncmp(path, "/metrics ", 9) != 0 && strncmp(path, "/metrics? ", 9) != 0 &&
-	    strncmp(path, "/metrics?", 9) != 0 && strncmp(path, "/ ", 2) != 0) {
+	/* "/metrics", with or without a query string, or "/". */
+	if (strncmp(path, "/metrics ", 9) != 0 && strncmp(path, "/metrics?", 9) != 0 &&
+	    strncmp(path, "/ ", 2) != 0) {
 		conn_respond(h, c, 404, "Not Found", "text/plain", not_found, sizeof(not_found) - 1, head);
 		return;
 	}

@@ -153,12 +153,11 @@ static void child_exec(struct super *s, struct child *k, pid_t parent)
 /* A dead child may have left a ring's wait flags set for a peer that is
  * now gone; clear them and ring both doorbells so a survivor sleeping on
  * the ring re-checks it. */
-static void repair_ring(struct super *s, struct ring_hdr *h)
+static void repair_ring(struct ring_hdr *h)
 {
 	if (ring_repair(h))
 		log_warn("ring %.*s had impossible indices after a crash: reset to empty", (int)sizeof(h->name),
 			 h->name);
-	(void)s;
 	if (h->prod_doorbell >= 0)
 		ring_doorbell_ring(h->prod_doorbell);
 	if (h->cons_doorbell >= 0)
@@ -171,7 +170,7 @@ static void repair_rings_of(struct super *s, const struct child *k)
 
 	for (int i = 0; i < c->encoders; i++)
 		if (k->role == ROLE_INGEST || (k->role == ROLE_ENCODER && k->index == i))
-			repair_ring(s, shm_in_ring(&s->shm, i));
+			repair_ring(shm_in_ring(&s->shm, i));
 	if (k->role == ROLE_INGEST)
 		return;
 	for (int e = 0; e < c->n_exporters && e < CFG_MAX_EXPORTERS; e++) {
@@ -181,7 +180,7 @@ static void repair_rings_of(struct super *s, const struct child *k)
 			if (k->role == ROLE_ENCODER && k->index != i)
 				continue;
 			for (int q = 0; q < shm_lane_count(&s->shm, e); q++)
-				repair_ring(s, shm_lane_ring(&s->shm, e, i, q));
+				repair_ring(shm_lane_ring(&s->shm, e, i, q));
 		}
 	}
 }
@@ -584,10 +583,9 @@ int super_run(struct cfg *c, const char *cfg_text, size_t cfg_len)
 					s->kids[i].pid = 0;
 		}
 	}
-	if (s->shm.stats && !any_running(s)) {
-		count_undelivered(s);
-		log_totals(s);
-	} else if (s->shm.stats) {
+	if (s->shm.stats) {
+		if (!any_running(s))
+			count_undelivered(s);
 		log_totals(s);
 	}
 out:

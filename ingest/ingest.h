@@ -34,7 +34,8 @@
  */
 
 #define ING_READ_BYTES   (256 * 1024) /* a file/stdin read, and a file pump slice */
-#define ING_CONN_BUF     (16 * 1024)  /* a connection's first buffer (grows per line) */
+#define ING_CONN_BUF     (16 * 1024)  /* a connection's first buffer (grows per line, and to
+                                        * ING_READ_BYTES while reads fill it) */
 #define ING_POLL_MS      250          /* file follow polling, loop wake-up bound */
 
 struct ingest;

@@ -67,6 +67,22 @@ char *lines_space(struct lines *l, size_t *room)
 	return l->buf + l->tail;
 }
 
+int lines_grow(struct lines *l, size_t cap)
+{
+	char *nb;
+
+	if (cap <= l->cap)
+		return 0;
+	nb = realloc(l->buf, cap);
+	if (!nb)
+		return -ENOMEM;
+	l->buf = nb;
+	l->cap = cap;
+	if (cap > l->max_cap)
+		l->max_cap = cap; /* the read size grew, not the longest line */
+	return 0;
+}
+
 void lines_peek(struct lines *l, bool eof, struct lines_item *it)
 {
 	char *nl;

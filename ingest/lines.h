@@ -59,6 +59,11 @@ void lines_fini(struct lines *l);
  * the buffer); <*room> > 0 always when the return is not NULL.  NULL only
  * on allocation failure. */
 char *lines_space(struct lines *l, size_t *room);
+/* A busy stream (a read filled the whole room): let the buffer grow to
+ * <cap> bytes so that one read takes more, which saves system calls.  It
+ * never shrinks; lines_fini() frees it.  Returns 0 or -ENOMEM (the buffer
+ * stays as it was). */
+int lines_grow(struct lines *l, size_t cap);
 /* <n> bytes were written at the space lines_space() returned. */
 static inline void lines_added(struct lines *l, size_t n)
 {

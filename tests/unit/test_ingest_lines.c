@@ -93,3 +93,45 @@ Test(lines, eof_inside_a_long_line)
 	feed(text, sizeof(text), 50, out, sizeof(out));
 	cr_assert_str_eq(out, "[long]");
 }
+
+/* Growing the read buffer between reads keeps a partial line and the
+ * max-line limit: growth is for the read size, not for longer lines. */
+Test(lines, grow_keeps_partial_line_and_limit)
+{
+	struct lines_item it;
+	size_t room;
+	char *p;
+
+	cr_assert_eq(lines_init(&L, 16, 20), 0);
+	p = lines_space(&L, &room);
+	cr_assert_eq(room, 16);
+	memcpy(p, "one\ntwo-par", 11);
+	lines_added(&L, 11);
+	lines_peek(&L, false, &it);
+	cr_assert_eq(it.kind, LINES_LINE);
+	lines_consume(&L, &it);
+	cr_assert_eq(lines_grow(&L, 4096), 0);
+	cr_assert_eq(L.cap, 4096);
+	cr_assert_eq(lines_grow(&L, 64), 0, "never shrinks");
+	cr_assert_eq(L.cap, 4096);
+	p = lines_space(&L, &room);
+	cr_assert_geq(room, 4096 - 11);
+	memcpy(p, "tial\n", 5);
+	lines_added(&L, 5);
+	lines_peek(&L, false, &it);
+	cr_assert_eq(it.kind, LINES_LINE);
+	cr_assert_eq(it.len, 11);
+	cr_assert_eq(memcmp(it.data, "two-partial", 11), 0);
+	lines_consume(&L, &it);
+
+	/* 30 bytes > max_line 20: still too long in the bigger buffer. */
+	p = lines_space(&L, &room);
+	memcpy(p, "012345678901234567890123456789\nok\n", 34);
+	lines_added(&L, 34);
+	lines_peek(&L, false, &it);
+	cr_assert_eq(it.kind, LINES_TOO_LONG);
+	lines_consume(&L, &it);
+	lines_peek(&L, false, &it);
+	cr_assert_eq(it.kind, LINES_LINE);
+	cr_assert_eq(it.len, 2);
+}

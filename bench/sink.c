@@ -5,13 +5,18 @@
  * allowed); every body is snappy-decompressed and its WriteRequest walked without
  * allocation to count series and samples; the answer is 204.  Nothing is stored.
  *
- *   sink [-l 127.0.0.1:PORT] [-P PORTFILE] [-r RECORDFILE -R MAXBYTES]
+ *   sink [-l 127.0.0.1:PORT] [-P PORTFILE] [-r RECORDFILE -R MAXBYTES] [-n]
  *
  * Every 20 ms in which something arrived it prints one line to stdout:
  *   t_ns=<CLOCK_REALTIME of the last answered request> requests=N series=N samples=N bytes=N bad=N
  * With -r, the first MAXBYTES of requests are written to RECORDFILE as complete HTTP
  * requests, so they can be replayed against the sink alone (bench/compare sink-alone).
  * SIGTERM/SIGINT: print the final line and exit 0.
+ *
+ * -n (null sink, for limit measurements only): bodies are received whole and
+ * their snappy header checked, but not decompressed or walked, so series and
+ * samples stay 0; the caller must take the sample count from the agent.  It
+ * shows what the agent does when the receiver's decoding is not on its cores.
  */
 #ifndef _GNU_SOURCE /* the Makefile defines it; a standalone build may not */
 #define _GNU_SOURCE
@@ -47,6 +52,7 @@ static size_t raw_cap;
 static FILE *rec;
 static uint64_t rec_left;
 static volatile sig_atomic_t stop;
+static bool null_sink;
 
 static uint64_t now_ns(void)
 {
@@ -140,6 +146,11 @@ static void handle_body(const char *body, size_t blen)
 	size_t rl;
 	uint64_t se = 0, sa = 0;
 	if (snappy_uncompressed_length(body, blen, &rl) != SNAPPY_OK) { n_bad++; return; }
+	if (null_sink) {
+		n_req++;
+		n_bytes += blen;
+		return;
+	}
 	if (rl > raw_cap) {
 		raw_cap = rl * 2;
 		raw = realloc(raw, raw_cap);
@@ -217,13 +228,14 @@ int main(int argc, char **argv)
 {
 	const char *listen_addr = "127.0.0.1:0", *portfile = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "l:P:r:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:P:r:R:n")) != -1) {
 		switch (opt) {
 		case 'l': listen_addr = optarg; break;
 		case 'P': portfile = optarg; break;
 		case 'r': rec = fopen(optarg, "w"); if (!rec) { perror(optarg); return 1; } break;
 		case 'R': rec_left = strtoull(optarg, NULL, 10); break;
-		default: fprintf(stderr, "usage: sink [-l HOST:PORT] [-P PORTFILE] [-r FILE -R BYTES]\n"); return 100;
+		case 'n': null_sink = true; break;
+		default: fprintf(stderr, "usage: sink [-l HOST:PORT] [-P PORTFILE] [-r FILE -R BYTES] [-n]\n"); return 100;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);

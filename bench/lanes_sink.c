@@ -18,6 +18,8 @@
 
 #include <snappy-c.h>
 
+#include "tools/pbwalk.h"
+
 /*
  * Stands in for a far remote-write endpoint: every response leaves
  * --delay MS (+ uniform 0..--delay-random MS) after its request arrived,
@@ -130,40 +132,6 @@ static struct slot *tab_find(uint64_t key)
 
 /* --- wire walk ------------------------------------------------------------- */
 
-static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (int sh = 0; sh < 64 && *p < end; sh += 7) {
-		uint8_t b = *(*p)++;
-
-		x |= (uint64_t)(b & 0x7f) << sh;
-		if (!(b & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Skip a field of wire type <wt>; false on a malformed one. */
-static bool skip(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-	uint64_t v;
-
-	switch (wt) {
-	case 0: return varint(p, end, &v);
-	case 1: if (end - *p < 8) return false; *p += 8; return true;
-	case 5: if (end - *p < 4) return false; *p += 4; return true;
-	case 2:
-		if (!varint(p, end, &v) || v > (uint64_t)(end - *p))
-			return false;
-		*p += v;
-		return true;
-	default: return false;
-	}
-}
-
 /* 64-bit FNV-1a-like mix, 8 bytes at a time: cheap and good enough as a key. */
 static uint64_t hash_bytes(uint64_t h, const uint8_t *b, size_t n)
 {
@@ -188,14 +156,14 @@ static bool walk_series(const uint8_t *p, const uint8_t *end)
 	int n_ts = 0;
 
 	while (p < end) {
-		if (!varint(&p, end, &tag))
+		if (!pbw_varint(&p, end, &tag))
 			return false;
 		if ((tag & 7) != 2) {
-			if (!skip(&p, end, tag & 7))
+			if (!pbw_skip(&p, end, tag & 7))
 				return false;
 			continue;
 		}
-		if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
+		if (!pbw_varint(&p, end, &len) || len > (uint64_t)(end - p))
 			return false;
 		if (tag >> 3 == 1) {
 			key = hash_bytes(key, p, len);
@@ -204,12 +172,12 @@ static bool walk_series(const uint8_t *p, const uint8_t *end)
 			uint64_t t = 0, v;
 
 			while (q < qe) {
-				if (!varint(&q, qe, &v))
+				if (!pbw_varint(&q, qe, &v))
 					return false;
 				if (v == (2 << 3 | 0)) {
-					if (!varint(&q, qe, &t))
+					if (!pbw_varint(&q, qe, &t))
 						return false;
-				} else if (!skip(&q, qe, v & 7)) {
+				} else if (!pbw_skip(&q, qe, v & 7)) {
 					return false;
 				}
 			}
@@ -265,13 +233,13 @@ static void decode(const uint8_t *body, size_t len)
 	p = raw;
 	end = raw + raw_len;
 	while (p < end) {
-		if (!varint(&p, end, &tag))
+		if (!pbw_varint(&p, end, &tag))
 			goto bad;
 		if (tag == (1 << 3 | 2)) {
-			if (!varint(&p, end, &l) || l > (uint64_t)(end - p) || !walk_series(p, p + l))
+			if (!pbw_varint(&p, end, &l) || l > (uint64_t)(end - p) || !walk_series(p, p + l))
 				goto bad;
 			p += l;
-		} else if (!skip(&p, end, tag & 7)) {
+		} else if (!pbw_skip(&p, end, tag & 7)) {
 			goto bad;
 		}
 	}

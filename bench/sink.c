@@ -18,9 +18,6 @@
  * samples stay 0; the caller must take the sample count from the agent.  It
  * shows what the agent does when the receiver's decoding is not on its cores.
  */
-#ifndef _GNU_SOURCE /* the Makefile defines it; a standalone build may not */
-#define _GNU_SOURCE
-#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +36,8 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tools/pbwalk.h"
 
 struct conn {
 	int fd;
@@ -61,86 +60,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t r = 0;
-	for (int sh = 0; sh < 64 && *p < end; sh += 7) {
-		uint8_t b = *(*p)++;
-		r |= (uint64_t)(b & 0x7f) << sh;
-		if (!(b & 0x80)) {
-			*v = r;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Skip one field of wire type wt; -1 on malformed input. */
-static int skip(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-	uint64_t v;
-	switch (wt) {
-	case 0: return varint(p, end, &v);
-	case 1: if (end - *p < 8) return -1; *p += 8; return 0;
-	case 5: if (end - *p < 4) return -1; *p += 4; return 0;
-	case 2:
-		if (varint(p, end, &v) || v > (uint64_t)(end - *p)) return -1;
-		*p += v;
-		return 0;
-	default: return -1;
-	}
-}
-
-/* Count the samples of one TimeSeries: skip labels (field 1), count field 2.
- * Fast path for the common shape (one-byte key, length < 2^14). */
-static int count_ts(const uint8_t *q, const uint8_t *qe, uint64_t *samples)
-{
-	uint64_t n = 0;
-	while (q < qe) {
-		uint8_t k = *q;
-		if ((k == 0x0a || k == 0x12) && qe - q >= 3) {
-			uint64_t len = q[1];
-			if (len < 0x80) {
-				q += 2;
-			} else if (!(q[2] & 0x80)) {
-				len = (len & 0x7f) | ((uint64_t)q[2] << 7);
-				q += 3;
-			} else {
-				goto slow;
-			}
-			if (len > (uint64_t)(qe - q)) return -1;
-			q += len;
-			n += (k == 0x12);
-			continue;
-		}
-	slow:;
-		uint64_t k2;
-		if (varint(&q, qe, &k2)) return -1;
-		if (k2 == ((2u << 3) | 2)) n++;
-		if (skip(&q, qe, (unsigned)(k2 & 7))) return -1;
-	}
-	*samples += n;
-	return 0;
-}
-
-/* Count series and samples of a WriteRequest. */
-static int count_wr(const uint8_t *p, const uint8_t *end, uint64_t *series, uint64_t *samples)
-{
-	uint64_t key, len;
-	while (p < end) {
-		if (varint(&p, end, &key)) return -1;
-		if (key == ((1u << 3) | 2)) {
-			if (varint(&p, end, &len) || len > (uint64_t)(end - p)) return -1;
-			(*series)++;
-			if (count_ts(p, p + len, samples)) return -1;
-			p += len;
-		} else if (skip(&p, end, (unsigned)(key & 7))) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void handle_body(const char *body, size_t blen)
 {
 	size_t rl;
@@ -157,7 +76,7 @@ static void handle_body(const char *body, size_t blen)
 		if (!raw) abort();
 	}
 	if (snappy_uncompress(body, blen, raw, &rl) != SNAPPY_OK ||
-	    count_wr((const uint8_t *)raw, (const uint8_t *)raw + rl, &se, &sa)) {
+	    !pbw_count_write_request((const uint8_t *)raw, (const uint8_t *)raw + rl, &se, &sa)) {
 		n_bad++;
 		return;
 	}

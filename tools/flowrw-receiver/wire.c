@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "remote.pb-c.h"
+#include "tools/pbwalk.h"
 
 #define RWIRE_PRINT_FULL 50 /* violations printed one by one before rate limiting */
 
@@ -502,88 +503,6 @@ static int rwire_series(struct rwire *w, const Prometheus__TimeSeries *ts)
 	return 0;
 }
 
-/* --- count-only fast path ----------------------------------------------------- */
-
-static bool rwire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-		uint8_t b = *(*p)++;
-
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Skip the value of a field of wire type <wt>; false when truncated or unknown. */
-static bool rwire_skip(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-	uint64_t n;
-
-	switch (wt) {
-	case 0:
-		return rwire_varint(p, end, &n);
-	case 1:
-		if (end - *p < 8)
-			return false;
-		*p += 8;
-		return true;
-	case 2:
-		if (!rwire_varint(p, end, &n) || n > (uint64_t)(end - *p))
-			return false;
-		*p += n;
-		return true;
-	case 5:
-		if (end - *p < 4)
-			return false;
-		*p += 4;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Count timeseries (WriteRequest field 1) and their samples (field 2) without allocating. */
-static int rwire_count(const uint8_t *p, size_t len, uint64_t *series, uint64_t *samples)
-{
-	const uint8_t *end = p + len;
-
-	while (p < end) {
-		uint64_t tag, n;
-
-		if (!rwire_varint(&p, end, &tag))
-			return -1;
-		if (tag == (1 << 3 | 2)) {
-			const uint8_t *q, *qend;
-
-			if (!rwire_varint(&p, end, &n) || n > (uint64_t)(end - p))
-				return -1;
-			q = p;
-			qend = p + n;
-			p = qend;
-			(*series)++;
-			while (q < qend) {
-				uint64_t t2;
-
-				if (!rwire_varint(&q, qend, &t2))
-					return -1;
-				if (t2 == (2 << 3 | 2))
-					(*samples)++;
-				if ((t2 >> 3) == 0 || !rwire_skip(&q, qend, (unsigned)(t2 & 7)))
-					return -1;
-			}
-		} else if ((tag >> 3) == 0 || !rwire_skip(&p, end, (unsigned)(tag & 7))) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* --- one request -------------------------------------------------------------- */
 
 int rwire_handle(struct rwire *w, const struct rhttp_req *r, char *why, size_t whylen)
@@ -631,7 +550,7 @@ int rwire_handle(struct rwire *w, const struct rhttp_req *r, char *why, size_t w
 		goto out;
 	}
 	if (w->o.count_only) {
-		if (rwire_count(w->raw, rawlen, &series, &samples) < 0) {
+		if (!pbw_count_write_request(w->raw, w->raw + rawlen, &series, &samples)) {
 			snprintf(why, whylen, "protobuf: malformed WriteRequest (%zu bytes)", rawlen);
 			rc = -400;
 			goto out;

@@ -175,6 +175,38 @@ static int bell_sleep(int fd, int ms)
 	return 1;
 }
 
+/* The next record, sleeping on <bell> while the ring is empty with no
+ * fallback poll: only a ring of the doorbell wakes it.  NULL when a sleep
+ * ran 10 s without one (a lost wake-up). */
+static const void *peek_sleeping(struct ring_cons *c, uint32_t *len, int bell)
+{
+	const void *r;
+
+	while (!(r = ring_peek(c, len))) {
+		if (ring_cons_arm(c)) {
+			if (bell_sleep(bell, 10000) != 1)
+				return NULL;
+			ring_cons_disarm(c);
+		}
+	}
+	return r;
+}
+
+/* The producer's side of peek_sleeping(): room for <len> bytes, or NULL. */
+static void *reserve_sleeping(struct ring_prod *p, uint32_t len, int bell)
+{
+	void *dst;
+
+	while (!(dst = ring_reserve(p, len))) {
+		if (ring_prod_arm(p, len)) {
+			if (bell_sleep(bell, 10000) != 1)
+				return NULL;
+			ring_prod_disarm(p);
+		}
+	}
+	return dst;
+}
+
 /* --- single process -------------------------------------------------------- */
 
 Test(ring, init_refuses_bad_sizes)
@@ -788,15 +820,10 @@ Test(ring, armed_sleepers_never_lose_a_wakeup, .timeout = 30)
 			_exit(3);
 		for (uint64_t i = 1; i <= 20000; i++) {
 			uint32_t len;
-			const void *r;
+			const void *r = peek_sleeping(&cc, &len, a.cons_bell);
 
-			while (!(r = ring_peek(&cc, &len))) {
-				if (ring_cons_arm(&cc)) {
-					if (bell_sleep(a.cons_bell, 10000) != 1)
-						_exit(5); /* lost wake-up */
-					ring_cons_disarm(&cc);
-				}
-			}
+			if (!r)
+				_exit(5); /* lost wake-up */
 			if (rec_seq(r) != i)
 				_exit(6);
 			ring_advance(&cc);
@@ -814,16 +841,10 @@ Test(ring, armed_sleepers_never_lose_a_wakeup, .timeout = 30)
 
 		memcpy(ring_reserve(&p, 8), &i, 8);
 		ring_commit(&p, 1);
-		while (!(r = ring_peek(&c, &len))) {
-			if (ring_cons_arm(&c)) {
-				int rung = bell_sleep(back.cons_bell, 10000);
-
-				if (rung != 1)
-					kill(pid, SIGKILL);
-				cr_assert_eq(rung, 1, "lost wake-up at %llu", (unsigned long long)i);
-				ring_cons_disarm(&c);
-			}
-		}
+		r = peek_sleeping(&c, &len, back.cons_bell);
+		if (!r)
+			kill(pid, SIGKILL);
+		cr_assert_not_null(r, "lost wake-up at %llu", (unsigned long long)i);
 		cr_assert_eq(rec_seq(r), i);
 		ring_advance(&c);
 		ring_release(&c, 1);
@@ -857,15 +878,10 @@ Test(ring, repair_after_consumer_death_keeps_sleeping_producer_wakeable, .timeou
 		if (ring_prod_attach(&p, a.ring))
 			_exit(3);
 		for (uint64_t s = 1; s <= 20; s++) {
-			void *dst;
+			void *dst = reserve_sleeping(&p, 1000, a.prod_bell);
 
-			while (!(dst = ring_reserve(&p, 1000))) {
-				if (ring_prod_arm(&p, 1000)) {
-					if (bell_sleep(a.prod_bell, 10000) != 1)
-						_exit(7); /* slept through every release */
-					ring_prod_disarm(&p);
-				}
-			}
+			if (!dst)
+				_exit(7); /* slept through every release */
 			memcpy(dst, &s, 8);
 			ring_commit(&p, 1);
 			atomic_store(&ctl->committed, s);
@@ -946,15 +962,10 @@ Test(ring, repair_after_producer_death_keeps_sleeping_consumer_wakeable, .timeou
 			_exit(3);
 		for (uint64_t s = 1; s <= 6; s++) {
 			uint32_t len;
-			const void *r;
+			const void *r = peek_sleeping(&c, &len, a.cons_bell);
 
-			while (!(r = ring_peek(&c, &len))) {
-				if (ring_cons_arm(&c)) {
-					if (bell_sleep(a.cons_bell, 10000) != 1)
-						_exit(7);
-					ring_cons_disarm(&c);
-				}
-			}
+			if (!r)
+				_exit(7);
 			if (rec_seq(r) != s)
 				_exit(6);
 			atomic_store(&ctl->got, s);

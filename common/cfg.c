@@ -873,37 +873,34 @@ out_diag:
 	return err;
 }
 
-int cfg_load_file(struct cfg *c, const char *path, struct cfg_diag *diag)
+char *cfg_read_text(const char *path, size_t *len, int *err)
 {
-	struct cfg_diag local = { 0 };
 	struct stat st;
-	char *buf = NULL, *line = NULL;
+	char *buf = NULL;
 	size_t got = 0;
-	int fd, err;
+	int fd;
 
-	if (!diag)
-		diag = &local;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
-		err = -errno;
-		goto fail;
+		*err = -errno;
+		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
-		err = -errno;
-		goto fail_fd;
+		*err = -errno;
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto fail_fd;
+		*err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto fail;
 	}
 	if (st.st_size > CFG_MAX_FILE_BYTES) {
-		err = -EFBIG;
-		goto fail_fd;
+		*err = -EFBIG;
+		goto fail;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		err = -ENOMEM;
-		goto fail_fd;
+		*err = -ENOMEM;
+		goto fail;
 	}
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -911,8 +908,8 @@ int cfg_load_file(struct cfg *c, const char *path, struct cfg_diag *diag)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			err = -errno;
-			goto fail_fd;
+			*err = -errno;
+			goto fail;
 		}
 		if (n == 0)
 			break;
@@ -920,16 +917,33 @@ int cfg_load_file(struct cfg *c, const char *path, struct cfg_diag *diag)
 	}
 	close(fd);
 	buf[got] = '\0';
-	err = cfg_load_buffer(c, buf, got, path, diag);
-	free(buf);
-	if (diag == &local)
-		cfg_diag_fini(&local);
-	return err;
+	*len = got;
+	*err = 0;
+	return buf;
 
-fail_fd:
-	close(fd);
 fail:
 	free(buf);
+	close(fd);
+	return NULL;
+}
+
+int cfg_load_file(struct cfg *c, const char *path, struct cfg_diag *diag)
+{
+	struct cfg_diag local = { 0 };
+	char *buf, *line = NULL;
+	size_t len;
+	int err;
+
+	if (!diag)
+		diag = &local;
+	buf = cfg_read_text(path, &len, &err);
+	if (buf) {
+		err = cfg_load_buffer(c, buf, len, path, diag);
+		free(buf);
+		if (diag == &local)
+			cfg_diag_fini(&local);
+		return err;
+	}
 	cfg_defaults(c, path);
 	diag->n_errors++;
 	if (asprintf(&line, "%s: cannot read the config: %s", path, strerror(-err)) >= 0) {

@@ -17,6 +17,10 @@
  */
 int cfg_load_file(struct cfg *c, const char *path, struct cfg_diag *diag);
 
+/* The text of config file <path> (a regular file of at most 16 MiB),
+ * NUL-terminated, malloc'd; NULL with <*err> a negative errno. */
+char *cfg_read_text(const char *path, size_t *len, int *err);
+
 /* The same from a buffer; <name> is used in messages. */
 int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *name,
 		    struct cfg_diag *diag);

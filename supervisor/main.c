@@ -34,10 +34,10 @@ static int load(struct cfg *c, const char *path, char **text, size_t *len, bool 
 	struct cfg_diag diag = { 0 };
 	int err;
 
-	*text = super_read_file(path, len);
+	*text = cfg_read_text(path, len, &err);
 	if (!*text) {
-		fprintf(stderr, "flowrw: %s: %s\n", path, strerror(errno));
-		return -errno;
+		fprintf(stderr, "flowrw: %s: %s\n", path, strerror(-err));
+		return err;
 	}
 	err = cfg_load_buffer(c, *text, *len, path, &diag);
 	if (err || !quiet_ok || diag.n_warnings)

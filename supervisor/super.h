@@ -73,7 +73,4 @@ struct super {
  */
 int super_run(struct cfg *c, const char *cfg_text, size_t cfg_len);
 
-/* Read the whole file at <path> into a NUL-terminated malloc'd buffer. */
-char *super_read_file(const char *path, size_t *len);
-
 #endif
